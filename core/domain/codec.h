@@ -1,0 +1,56 @@
+// JSON codecs for the domain types: one place that knows how every record
+// looks on the wire and on disk. Decoding never throws: a malformed document
+// gives an InvalidArgument naming the field ("agreement.year: expected an
+// integer or null"). Only nlohmann's forward declarations leak into includers.
+#pragma once
+
+#include <nlohmann/json_fwd.hpp>
+
+#include "domain/agreement.h"
+#include "domain/codebook.h"
+#include "domain/event.h"
+#include "domain/proposal.h"
+#include "domain/review_policy.h"
+#include "domain/status.h"
+#include "domain/user.h"
+
+namespace normbase::domain {
+
+using Json = nlohmann::json;
+
+// kInput: a client's document — unknown fields are refused and bookkeeping
+// (revision, retired) is ignored. kStored: our own record, read back in full.
+enum class Decode { kInput, kStored };
+
+Json ToJson(const Evidence& e);
+Json ToJson(const Coding& c);
+Json CodingsToJson(const std::map<std::string, Coding>& codings);
+Json ToJson(const Agreement& a);
+Result<Agreement> AgreementFromJson(const Json& j, Decode mode, const std::string& where = "agreement");
+Result<std::map<std::string, Coding>> CodingsFromJson(const Json& j, const std::string& where);
+
+Json ToJson(const Codebook& c);
+Result<Codebook> CodebookFromJson(const Json& j);
+
+Json ToJson(const Proposal& p);  // the stored record
+Result<Proposal> ProposalFromJson(const Json& j);
+Json ToJson(const Review& r);
+Json ToJson(const Comment& c);
+Json ToJson(const ProposalRevision& r);
+
+Json ToJson(const ReviewStatus& s);
+
+Json ToJson(const User& u);
+Result<User> UserFromJson(const Json& j);
+Json ToJson(const TokenRecord& t);
+Result<TokenRecord> TokenRecordFromJson(const Json& j);
+
+Json ToJson(const Event& e);  // payload is embedded as a JSON value
+Result<Event> EventFromJson(const Json& j);
+
+// Parses text as JSON without throwing; the message says where it broke.
+Result<Json> ParseJson(std::string_view text);
+// Serialises; invalid UTF-8 in strings is replaced rather than thrown on.
+std::string Dump(const Json& j);
+
+}  // namespace normbase::domain

@@ -1,0 +1,129 @@
+// Store: Normbase's durable state in RocksDB, one column family per kind of
+// record, and the only way to change it.
+//
+// Writes are mutations: functions that read through a WriteContext and stage
+// puts and events. A single committer thread runs queued mutations one after
+// another (so each sees every earlier one: serializable, no lost update), folds
+// up to `max_group_requests` of them into ONE WriteBatch with their events and
+// writes it with sync — group commit: one fsync acknowledges many requests.
+// A mutation that fails is rolled back to its savepoint and contributes
+// nothing; a failed write fails the whole group and nothing of it is visible.
+// A mutation's callback runs only after its batch is durable.
+//
+// Reads (Get/Scan/SeekForPrev) see committed state and are thread-safe.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "domain/event.h"
+#include "domain/status.h"
+
+namespace normbase::store {
+
+// Column families. The key layout of each is documented in records.h.
+enum class Table : int {
+  kMeta = 0,
+  kCodebook,
+  kAgreements,
+  kAgreementHistory,
+  kAgreementAt,
+  kDatasetRevisions,
+  kProposals,
+  kProposalsByAgreement,
+  kUsers,
+  kTokens,
+  kEvents,
+  kJobs,
+  kCount
+};
+const char* TableName(Table t);
+
+// Visitor for scans: return false to stop.
+using ScanFn = std::function<bool(std::string_view key, std::string_view value)>;
+
+// Read access shared by the committed store and a mutation's context.
+class Reader {
+ public:
+  virtual ~Reader() = default;
+  virtual Result<std::optional<std::string>> Get(Table t, std::string_view key) const = 0;
+  // Visits keys starting with `prefix`, in key order, beginning at `start`
+  // (or at `prefix` when `start` is empty).
+  virtual Status Scan(Table t, std::string_view prefix, std::string_view start,
+                      const ScanFn& fn) const = 0;
+  // The last entry with key <= `key` that still starts with `prefix`.
+  virtual Result<std::optional<std::pair<std::string, std::string>>> SeekForPrev(
+      Table t, std::string_view prefix, std::string_view key) const = 0;
+};
+
+// What a mutation may do. Valid only during the mutation, on the committer thread.
+class WriteContext : public Reader {
+ public:
+  virtual void Put(Table t, std::string_view key, std::string_view value) = 0;
+  virtual void Delete(Table t, std::string_view key) = 0;
+  // Stages an event; assigns and returns its global sequence number and time.
+  virtual uint64_t AppendEvent(domain::Event e) = 0;
+  // Next value of a persistent counter ("proposal", "user", ...), from 1.
+  virtual Result<int64_t> NextId(std::string_view counter) = 0;
+  virtual int64_t Now() const = 0;  // ms since the epoch, from the store's clock
+};
+
+using Mutation = std::function<Status(WriteContext&)>;
+// Runs on the committer thread once the mutation's batch is durable (or failed).
+using CommitCallback = std::function<void(const Status&)>;
+// Runs on the committer thread after each durable group, events in seq order.
+using CommitListener = std::function<void(const std::vector<domain::Event>&)>;
+
+struct StoreOptions {
+  std::string path;
+  bool sync = true;                 // fsync every group: what is acknowledged survives a power cut
+  size_t max_group_requests = 256;  // mutations folded into one batch and one fsync
+  size_t max_queue = 10000;         // queued mutations beyond this are refused (Unavailable)
+  std::function<int64_t()> clock;   // ms since the epoch; the system clock when empty
+};
+
+struct StoreStats {
+  uint64_t last_event_seq = 0;
+  uint64_t commit_groups = 0;
+  uint64_t commits_ok = 0;
+  uint64_t commits_failed = 0;
+  uint64_t queue_depth = 0;
+  std::map<std::string, uint64_t> rocksdb;  // selected RocksDB properties
+};
+
+class Store : public Reader {
+ public:
+  // Opens (creating if missing) the database at options.path. Fails with a
+  // clear message when the directory holds another format version or is
+  // locked by another process.
+  static Result<std::unique_ptr<Store>> Open(StoreOptions options);
+  ~Store() override;  // drains queued mutations, then stops the committer
+
+  // Queues a mutation; `done` runs after it is durable or has failed.
+  virtual void Submit(Mutation m, CommitCallback done) = 0;
+  // Submit and wait: for start-up, admin commands and tests.
+  virtual Status Commit(Mutation m) = 0;
+
+  virtual void AddCommitListener(CommitListener l) = 0;
+  virtual uint64_t LastEventSeq() const = 0;
+  virtual StoreStats Stats() const = 0;
+  // Reads events with seq > after, at most `limit`, in order.
+  virtual Result<std::vector<domain::Event>> ReadEvents(uint64_t after, size_t limit) const = 0;
+
+ protected:
+  Store() = default;
+};
+
+// Big-endian fixed-width encoding so numeric keys sort in numeric order.
+std::string EncodeU64(uint64_t v);
+uint64_t DecodeU64(std::string_view s);  // 0 unless exactly 8 bytes
+
+inline constexpr int kFormatVersion = 1;
+
+}  // namespace normbase::store

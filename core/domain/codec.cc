@@ -86,7 +86,8 @@ Result<Json> ParseJson(std::string_view text) {
   if (j.is_discarded()) {
     // Parse again with exceptions to get the position; cheap on the error path only.
     try {
-      (void)Json::parse(text.begin(), text.end());
+      Json again = Json::parse(text.begin(), text.end());
+      (void)again;
     } catch (const Json::parse_error& e) {
       return Status::InvalidArgument(std::string("malformed JSON: ") + e.what());
     }

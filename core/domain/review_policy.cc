@@ -16,7 +16,8 @@ ReviewPolicy ReviewPolicy::Default() {
 
 bool IsConflicted(const Proposal& p, int64_t current_agreement_revision) {
   if (!p.IsOpen()) return false;
-  if (p.kind == ProposalKind::kAdd) return false;  // duplicates are refused at merge instead
+  // An add conflicts once its id is taken; the others once their base is stale.
+  if (p.kind == ProposalKind::kAdd) return current_agreement_revision != 0;
   return p.Current().base_revision != current_agreement_revision;
 }
 
@@ -103,7 +104,10 @@ ReviewStatus EvaluateReview(const Proposal& p, const PolicyRule& rule, const Cod
   const bool votes_ok = s.missing.empty();
 
   s.conflicted = IsConflicted(p, current_agreement_revision);
-  if (s.conflicted)
+  if (s.conflicted && p.kind == ProposalKind::kAdd)
+    s.missing.push_back("conflicted: an agreement with id '" + p.agreement_id +
+                        "' exists now; change the id or propose a recode instead");
+  else if (s.conflicted)
     s.missing.push_back("conflicted: the agreement is at revision " +
                         std::to_string(current_agreement_revision) +
                         " but this proposal is based on revision " +

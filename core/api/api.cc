@@ -1,0 +1,90 @@
+#include "api/api.h"
+
+#include <spdlog/spdlog.h>
+
+#include <nlohmann/json.hpp>
+
+#include "api/problem.h"
+
+namespace normbase::api {
+
+namespace {
+
+std::vector<Gauge> StoreGauges(const store::Store& store, const service::Catalog& catalog) {
+  std::vector<Gauge> g;
+  const store::StoreStats st = store.Stats();
+  g.push_back({"normbase_event_log_last_seq", "Sequence number of the newest event", double(st.last_event_seq), {}});
+  g.push_back({"normbase_store_commit_groups_total", "Commit groups written (one fsync each)", double(st.commit_groups), {}});
+  g.push_back({"normbase_store_commits_total", "Mutations committed", double(st.commits_ok), {{"result", "ok"}}});
+  g.push_back({"normbase_store_commits_total", "Mutations committed", double(st.commits_failed), {{"result", "failed"}}});
+  g.push_back({"normbase_store_queue_depth", "Mutations waiting for the committer", double(st.queue_depth), {}});
+  for (const auto& [k, v] : st.rocksdb) {
+    std::string name = "normbase_rocksdb_" + k.substr(k.find('.') + 1);
+    for (auto& c : name)
+      if (c == '-' || c == '.') c = '_';
+    g.push_back({name, "RocksDB property " + k + " (sum over column families)", double(v), {}});
+  }
+  if (auto sum = catalog.Summary(); sum.ok()) {
+    g.push_back({"normbase_dataset_revision", "Current dataset revision", (*sum)["dataset_revision"].get<double>(), {}});
+    g.push_back({"normbase_agreements", "Agreements in the dataset", (*sum)["agreements"].get<double>(), {}});
+    g.push_back({"normbase_agreements_coded", "Agreements with at least one coding", (*sum)["coded_agreements"].get<double>(), {}});
+  }
+  return g;
+}
+
+}  // namespace
+
+Api::Api(ApiServices services) : s_(services), started_(std::chrono::steady_clock::now()) {
+  router_.Add("GET", "/healthz", [this](const HttpRequest&, const PathParams&, Respond respond) {
+    auto sum = s_.catalog.Summary();
+    if (!sum.ok()) return respond(Problem(Status::Unavailable("store not readable: " + sum.status().message())));
+    domain::Json body = *sum;
+    body["status"] = "ok";
+    body["uptime_seconds"] =
+        std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() - started_).count();
+    respond(JsonResponse(200, body));
+  });
+  router_.Add("GET", "/metrics", [this](const HttpRequest&, const PathParams&, Respond respond) {
+    HttpResponse r;
+    r.content_type = "text/plain; version=0.0.4; charset=utf-8";
+    r.body = s_.metrics.Render(StoreGauges(s_.store, s_.catalog));
+    respond(std::move(r));
+  });
+  AddReadRoutes(router_, s_);
+  AddProposalRoutes(router_, s_);
+  AddAdminRoutes(router_, s_);
+}
+
+void Api::Handle(HttpRequest&& req, Respond respond) {
+  const auto start = std::chrono::steady_clock::now();
+  auto match = router_.Find(req.method, req.path);
+  std::string route = match.pattern.empty() ? "unmatched" : match.pattern;
+  Respond timed = [this, respond = std::move(respond), route, method = req.method, start,
+                   target = req.target](HttpResponse res) {
+    const double secs =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    s_.metrics.ObserveRequest(method, route, res.status, secs);
+    if (res.status >= 500) spdlog::error("{} {} -> {}: {}", method, target, res.status, res.body);
+    respond(std::move(res));
+  };
+  if (!match.handler) {
+    if (!match.allowed.empty()) {
+      std::string allow;
+      for (const auto& m : match.allowed) allow += (allow.empty() ? "" : ", ") + m;
+      HttpResponse r = Problem(405, req.method + " is not allowed on " + req.path + "; allowed: " + allow);
+      r.headers.emplace_back("Allow", allow);
+      return timed(std::move(r));
+    }
+    return timed(Problem(404, "no such endpoint: " + req.method + " " + req.path +
+                                  " (the API lives under /api/v1; see /api/v1/openapi.json)"));
+  }
+  try {
+    (*match.handler)(req, match.params, timed);
+  } catch (const std::exception& e) {
+    // A bug in a route must not take the connection or the server down.
+    spdlog::error("route {} threw: {}", route, e.what());
+    timed(Problem(500, "an internal error occurred; the server log has the details"));
+  }
+}
+
+}  // namespace normbase::api

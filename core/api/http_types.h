@@ -1,0 +1,42 @@
+// Transport-neutral HTTP request and response: what the routes see. Keeping
+// Beast out of these types keeps route code light to compile and easy to test;
+// only http_server.cc knows Beast.
+#pragma once
+
+#include <functional>
+#include <map>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace normbase::api {
+
+struct HttpRequest {
+  std::string method;  // "GET", "POST", ...
+  std::string target;  // as received, with query
+  std::string path;    // percent-decoded path without query
+  std::map<std::string, std::string> query;  // decoded; the last value wins
+  std::string body;
+  std::string content_type;
+  std::string authorization;
+  std::string origin;
+  std::string remote;  // peer address, for logs
+};
+
+struct HttpResponse {
+  int status = 200;
+  std::string content_type = "application/json";
+  std::string body;
+  std::vector<std::pair<std::string, std::string>> headers;
+};
+
+// Hands a response back to the connection; may be called from any thread, once.
+using Respond = std::function<void(HttpResponse)>;
+using Handler = std::function<void(HttpRequest&&, Respond)>;
+
+// Splits and percent-decodes a target into path and query. False when the
+// encoding is malformed (bad %-escape) — the caller answers 400.
+bool ParseTarget(const std::string& target, std::string* path,
+                 std::map<std::string, std::string>* query);
+
+}  // namespace normbase::api

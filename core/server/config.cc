@@ -1,0 +1,119 @@
+#include "server/config.h"
+
+#include <CLI/CLI.hpp>
+
+namespace normbase::server {
+
+namespace {
+
+void AddPolicyOptions(CLI::App& app, const std::string& prefix, domain::PolicyRule& rule,
+                      const std::string& what) {
+  app.add_option("--" + prefix + "approvals", rule.approvals,
+                 "Approvals needed to merge " + what)
+      ->check(CLI::Range(0, 100))->capture_default_str()->group("Review policy");
+  app.add_option("--" + prefix + "distinct_groups", rule.distinct_groups,
+                 "Distinct stakeholder groups the approvals must come from, for " + what)
+      ->check(CLI::Range(0, 6))->capture_default_str()->group("Review policy");
+  app.add_option("--" + prefix + "blocking_request_changes", rule.blocking_request_changes,
+                 "Whether a current 'request changes' blocks merging " + what)
+      ->capture_default_str()->group("Review policy");
+  app.add_option("--" + prefix + "moderator_merge", rule.moderator_merge,
+                 "Whether merging " + what + " needs the moderator role")
+      ->capture_default_str()->group("Review policy");
+  app.add_option("--" + prefix + "keep_votes_on_rationale_change", rule.keep_votes_on_rationale_change,
+                 "Whether votes survive a revision that only changes the rationale, for " + what)
+      ->capture_default_str()->group("Review policy");
+  app.add_option("--" + prefix + "required_checks", rule.required_checks,
+                 "Plugin checks that must pass before merging " + what)
+      ->group("Review policy");
+}
+
+}  // namespace
+
+void AddServerOptions(CLI::App& app, ServerConfig& c) {
+  app.set_config("--config", "", "Read options from a TOML/INI file (same names as the flags)");
+  app.add_option("--data", c.data_dir, "Data directory (RocksDB)")->capture_default_str();
+  app.add_option("--listen", c.listen, "HTTP and WebSocket address host:port (port 0: any free port)")
+      ->capture_default_str();
+  app.add_option("--seed-dir", c.seed_dir,
+                 "Load codebook.json and agreements.json from this folder on first start "
+                 "instead of the seed built into the binary");
+  app.add_option("--ready-file", c.ready_file, "Write the base URL to this file once listening");
+  app.add_option("--log-level", c.log_level, "trace, debug, info, warn, error")->capture_default_str();
+  app.add_option("--threads", c.http.threads, "HTTP I/O threads")->check(CLI::Range(1, 64))->capture_default_str();
+
+  auto* limits = "Limits";
+  app.add_option("--body-limit", c.http.body_limit, "Largest request body in bytes (413 beyond)")
+      ->capture_default_str()->group(limits);
+  app.add_option("--header-limit", c.http.header_limit, "Largest request header block in bytes (431 beyond)")
+      ->capture_default_str()->group(limits);
+  app.add_option_function<int>("--read-timeout", [&c](int s) { c.http.read_timeout = std::chrono::seconds(s); },
+                               "Seconds a client has to send a request")
+      ->default_str("30")->check(CLI::Range(1, 3600))->group(limits);
+  app.add_option_function<int>("--idle-timeout", [&c](int s) { c.http.idle_timeout = std::chrono::seconds(s); },
+                               "Seconds an idle keep-alive connection stays open")
+      ->default_str("60")->check(CLI::Range(1, 3600))->group(limits);
+  app.add_option("--max-connections", c.http.max_connections, "Concurrent HTTP connections")
+      ->capture_default_str()->group(limits);
+  app.add_option("--write-queue", c.store.max_queue, "Writes waiting for the committer before 503")
+      ->capture_default_str()->group(limits);
+  app.add_option("--commit-group", c.store.max_group_requests, "Writes folded into one fsync at most")
+      ->capture_default_str()->group(limits);
+  app.add_option("--max-text", c.service.max_rationale, "Largest rationale, comment or review text in bytes")
+      ->capture_default_str()->group(limits);
+  app.add_option("--max-quote", c.service.limits.max_quote, "Largest evidence quote in bytes")
+      ->capture_default_str()->group(limits);
+  app.add_option("--page-limit", c.service.max_page, "Largest page size of a list")
+      ->capture_default_str()->group(limits);
+  app.add_option("--sync", c.store.sync,
+                 "fsync every commit group (turning it off loses acknowledged writes on power loss)")
+      ->capture_default_str();
+
+  AddPolicyOptions(app, "policy.", c.service.policy.defaults, "a proposal");
+  for (const char* kind : {"add", "recode", "amend", "retire"}) {
+    auto k = *domain::ParseProposalKind(kind);
+    AddPolicyOptions(app, std::string("policy.") + kind + ".", c.kind_overrides[k],
+                     std::string("a ") + kind + " proposal (default: as --policy.*)");
+  }
+}
+
+Status FinalizeConfig(const CLI::App& app, ServerConfig& c) {
+  const domain::PolicyRule& d = c.service.policy.defaults;
+  c.service.policy.per_kind.clear();
+  for (auto& [kind, given] : c.kind_overrides) {
+    const std::string p = std::string("--policy.") + domain::KindName(kind) + ".";
+    domain::PolicyRule rule = d;
+    if (kind == domain::ProposalKind::kRetire) {
+      rule.approvals = std::max(d.approvals, 3);
+      rule.distinct_groups = std::max(d.distinct_groups, 3);
+    }
+    auto set = [&](const char* name) { return app.count(p + name) > 0; };
+    if (set("approvals")) rule.approvals = given.approvals;
+    if (set("distinct_groups")) rule.distinct_groups = given.distinct_groups;
+    if (set("blocking_request_changes")) rule.blocking_request_changes = given.blocking_request_changes;
+    if (set("moderator_merge")) rule.moderator_merge = given.moderator_merge;
+    if (set("keep_votes_on_rationale_change"))
+      rule.keep_votes_on_rationale_change = given.keep_votes_on_rationale_change;
+    if (set("required_checks")) rule.required_checks = given.required_checks;
+    c.service.policy.per_kind[kind] = rule;
+  }
+  return ApplyListen(c);
+}
+
+Status ApplyListen(ServerConfig& c) {
+  const auto colon = c.listen.rfind(':');
+  if (colon == std::string::npos) return Status::InvalidArgument("--listen: expected host:port, got '" + c.listen + "'");
+  std::string host = c.listen.substr(0, colon);
+  if (host.size() > 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+  int port = -1;
+  try {
+    port = std::stoi(c.listen.substr(colon + 1));
+  } catch (const std::exception&) {
+  }
+  if (port < 0 || port > 65535) return Status::InvalidArgument("--listen: '" + c.listen + "' has no valid port");
+  c.http.address = host;
+  c.http.port = static_cast<uint16_t>(port);
+  return Status::Ok();
+}
+
+}  // namespace normbase::server

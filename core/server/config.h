@@ -1,0 +1,43 @@
+// ServerConfig: everything normbase-server can be told, from flags or from a
+// config file (TOML/INI via --config; the same names, sections for dotted
+// names: [policy] approvals = 2, [policy.retire] approvals = 3). `--help`
+// documents each. Defaults make the first run easy: loopback, ./var/normbase.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+
+#include "api/http_server.h"
+#include "service/common.h"
+#include "store/store.h"
+
+namespace CLI {
+class App;
+}
+
+namespace normbase::server {
+
+struct ServerConfig {
+  std::string data_dir = "./var/normbase";
+  std::string listen = "127.0.0.1:8080";
+  std::string seed_dir;    // empty: the seed compiled into the binary
+  std::string ready_file;  // written with the base URL once listening (for scripts, tests)
+  std::string log_level = "info";
+  api::HttpServerOptions http;
+  store::StoreOptions store;
+  service::ServiceConfig service;
+  // Per-kind policy values as parsed; FinalizeConfig() applies those given.
+  std::map<domain::ProposalKind, domain::PolicyRule> kind_overrides;
+};
+
+// Registers the server's options on `app`, writing into `config`.
+void AddServerOptions(CLI::App& app, ServerConfig& config);
+// After parsing: builds the per-kind review policy (each kind starts from
+// the defaults, retire from 3 approvals in 3 groups, then takes the values
+// given for it) and applies --listen.
+Status FinalizeConfig(const CLI::App& app, ServerConfig& config);
+// Splits "host:port" ("[::1]:8080" for IPv6) into the HTTP options.
+Status ApplyListen(ServerConfig& config);
+
+}  // namespace normbase::server

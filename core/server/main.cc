@@ -1,0 +1,166 @@
+// normbase-server: wiring, configuration and signals — the composition root.
+// The only place that names concrete classes and owns threads.
+#include <fcntl.h>
+#include <signal.h>
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <CLI/CLI.hpp>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "api/api.h"
+#include "api/http_server.h"
+#include "server/app.h"
+#include "server/seed_data.h"
+#include "service/token_hash.h"
+
+namespace normbase::server {
+
+namespace {
+
+constexpr char kBootstrapTokenFile[] = "bootstrap-admin.token";
+
+Result<std::string> ReadFile(const std::filesystem::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  if (!in) return Status::NotFound("cannot read " + p.string());
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+// Writes `content` to `path` with mode 0600, replacing it atomically.
+Status WritePrivateFile(const std::filesystem::path& path, const std::string& content) {
+  const std::string tmp = path.string() + ".tmp";
+  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  if (fd < 0) return Status::Internal("cannot create " + tmp + ": " + std::strerror(errno));
+  bool ok = ::fchmod(fd, 0600) == 0 &&
+            ::write(fd, content.data(), content.size()) == static_cast<ssize_t>(content.size()) &&
+            ::fsync(fd) == 0;
+  ok = (::close(fd) == 0) && ok;
+  if (!ok || ::rename(tmp.c_str(), path.c_str()) != 0)
+    return Status::Internal("cannot write " + path.string() + ": " + std::strerror(errno));
+  return Status::Ok();
+}
+
+int Fail(const Status& s) {
+  spdlog::critical("{}", s.message());
+  return 1;
+}
+
+int RunServer(ServerConfig& config, const sigset_t& signals) {
+  if (!service::InitCrypto()) return Fail(Status::Internal("libsodium failed to initialise"));
+  auto store = OpenStore(config);
+  if (!store.ok()) return Fail(store.status());
+
+  service::CodebookCache codebook;
+  std::string cb_json = kSeedCodebookJson, ag_json = kSeedAgreementsJson;
+  if (!config.seed_dir.empty()) {
+    auto c = ReadFile(std::filesystem::path(config.seed_dir) / "codebook.json");
+    auto a = ReadFile(std::filesystem::path(config.seed_dir) / "agreements.json");
+    if (!c.ok()) return Fail(c.status());
+    if (!a.ok()) return Fail(a.status());
+    cb_json = *c;
+    ag_json = *a;
+  }
+  auto seeded = service::SeedIfEmpty(**store, codebook, cb_json, ag_json, config.service);
+  if (!seeded.ok()) return Fail(seeded.status());
+
+  service::Catalog catalog(**store, codebook, config.service);
+  service::Proposals proposals(**store, codebook, config.service);
+  service::Accounts accounts(**store, codebook);
+  service::Importer importer(**store, codebook, config.service);
+  api::Metrics metrics;
+  api::Api api_routes({catalog, proposals, accounts, importer, **store, metrics});
+
+  if (auto sum = catalog.Summary(); sum.ok())
+    spdlog::info("{} dataset revision {}: {} agreements, {} of them coded (the others have no codings yet)",
+                 *seeded ? "seeded" : "opened", (*sum)["dataset_revision"].get<int64_t>(),
+                 (*sum)["agreements"].get<int64_t>(), (*sum)["coded_agreements"].get<int64_t>());
+
+  const auto token_path = std::filesystem::absolute(std::filesystem::path(config.data_dir) / kBootstrapTokenFile);
+  auto token = accounts.Bootstrap();
+  if (!token.ok()) return Fail(token.status());
+  if (*token) {
+    if (auto s = WritePrivateFile(token_path, **token + "\n"); !s.ok()) return Fail(s);
+  }
+
+  api::HttpServer http(config.http, [&api_routes](api::HttpRequest&& req, api::Respond respond) {
+    api_routes.Handle(std::move(req), std::move(respond));
+  });
+  auto port = http.Start();
+  if (!port.ok()) return Fail(port.status());
+  std::string host = config.http.address;
+  if (host.find(':') != std::string::npos) host = "[" + host + "]";
+  const std::string url = "http://" + host + ":" + std::to_string(*port);
+  std::cout << "Normbase is listening on " << url << "\n"
+            << "  data:          " << std::filesystem::absolute(config.data_dir).string() << "\n"
+            << "  admin token:   " << token_path.string()
+            << (*token ? " (written now; keep it secret)" : std::filesystem::exists(token_path) ? "" : " (removed; use 'normbase-server admin issue-token')")
+            << "\n  try:           curl " << url << "/api/v1/agreements\n"
+            << std::flush;
+  if (!config.ready_file.empty())
+    if (auto s = WritePrivateFile(config.ready_file, url + "\n"); !s.ok()) return Fail(s);
+
+  int sig = 0;
+  sigwait(&signals, &sig);
+  spdlog::info("signal {}: shutting down", sig);
+  http.Stop();
+  store->reset();  // drains queued writes; their replies go nowhere, their data is kept
+  return 0;
+}
+
+}  // namespace
+
+Result<std::unique_ptr<store::Store>> OpenStore(const ServerConfig& config) {
+  std::error_code ec;
+  std::filesystem::create_directories(config.data_dir, ec);
+  if (ec) return Status::Internal("cannot create data directory " + config.data_dir + ": " + ec.message());
+  std::filesystem::permissions(config.data_dir, std::filesystem::perms::owner_all,
+                               std::filesystem::perm_options::replace, ec);
+  store::StoreOptions o = config.store;
+  o.path = config.data_dir + "/db";
+  return store::Store::Open(std::move(o));
+}
+
+}  // namespace normbase::server
+
+int main(int argc, char** argv) {
+  using namespace normbase::server;
+  // Block the shutdown signals before any thread starts, so only sigwait sees them.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  signal(SIGPIPE, SIG_IGN);
+
+  CLI::App app{
+      "normbase-server: the Normbase review server. Keeps the dataset of cybersecurity norms "
+      "agreements in RocksDB, serves the REST API under /api/v1, and loads the seed data on "
+      "first start."};
+  ServerConfig config;
+  AddServerOptions(app, config);
+  app.set_version_flag("--version", NORMBASE_VERSION);
+  auto admin = AddAdminCommands(app);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);
+  }
+  if (auto s = FinalizeConfig(app, config); !s.ok()) {
+    std::cerr << s.message() << "\n";
+    return 2;
+  }
+  spdlog::set_level(spdlog::level::from_str(config.log_level));
+  spdlog::set_default_logger(spdlog::stderr_color_mt("normbase"));
+  spdlog::set_level(spdlog::level::from_str(config.log_level));
+  if (AdminSelected(*admin)) return RunAdmin(*admin, config);
+  return RunServer(config, signals);
+}

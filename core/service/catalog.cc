@@ -1,0 +1,214 @@
+#include "service/catalog.h"
+
+#include <algorithm>
+#include <nlohmann/json.hpp>
+
+#include "domain/csv.h"
+#include "store/records.h"
+
+namespace normbase::service {
+
+namespace {
+
+std::string Lower(std::string s) {
+  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return std::tolower(c); });
+  return s;
+}
+
+bool Matches(const domain::Agreement& a, const AgreementQuery& q, const std::string& needle) {
+  if (!q.kind.empty() && a.kind != q.kind) return false;
+  if (!q.element.empty() && !a.codings.count(q.element)) return false;
+  if (q.year_from && (!a.year || *a.year < *q.year_from)) return false;
+  if (q.year_to && (!a.year || *a.year > *q.year_to)) return false;
+  if (!needle.empty()) {
+    const std::string hay = Lower(a.id + "\n" + a.title + "\n" + a.parties);
+    if (hay.find(needle) == std::string::npos) return false;
+  }
+  return true;
+}
+
+constexpr size_t kMaxEventsPage = 1000;
+
+}  // namespace
+
+Result<Json> Catalog::Codebook() const {
+  auto cb = codebook_.Get();
+  if (!cb) return Status::Unavailable("no codebook is loaded yet");
+  return domain::ToJson(*cb);
+}
+
+Status Catalog::ForEachAgreementAt(std::optional<int64_t> revision, const std::string& after,
+                                   const std::function<bool(domain::Agreement&&)>& fn) const {
+  if (!revision) return store::ForEachAgreement(store_, after, fn);
+  // Past revisions: every id that exists now (retired ones too) as it was then.
+  Status err;
+  NB_RETURN_IF_ERROR(store::ForEachAgreement(store_, after, [&](domain::Agreement&& now) {
+    auto then = store::LoadAgreementAt(store_, now.id, *revision);
+    if (!then.ok()) {
+      err = then.status();
+      return false;
+    }
+    if (!*then) return true;
+    return fn(std::move(**then));
+  }));
+  return err;
+}
+
+Result<Json> Catalog::ListAgreements(const AgreementQuery& q) const {
+  NB_ASSIGN_OR_RETURN(int64_t current, store::DatasetRevision(store_));
+  if (q.revision && (*q.revision < 1 || *q.revision > current))
+    return Status::NotFound("dataset revision " + std::to_string(*q.revision) +
+                            " does not exist (revisions are 1.." + std::to_string(current) + ")");
+  auto cb = codebook_.Get();
+  if (!q.kind.empty() && cb && !cb->HasKind(q.kind))
+    return Status::InvalidArgument("kind: '" + q.kind + "' is not an agreement kind of the codebook");
+  if (!q.element.empty() && cb && !cb->HasElement(q.element))
+    return Status::InvalidArgument("element: '" + q.element + "' is not an element of the codebook");
+  const size_t limit = PageSize(config_, q.limit);
+  const std::string needle = Lower(q.q);
+  Json items = Json::array();
+  std::string last;
+  bool more = false;
+  size_t total = 0, coded = 0;
+  // One pass: the page, and the coverage of everything that matches (users
+  // must always see how much of what they look at is coded).
+  NB_RETURN_IF_ERROR(ForEachAgreementAt(q.revision, "", [&](domain::Agreement&& a) {
+    if (a.retired && !q.include_retired) return true;
+    if (!Matches(a, q, needle)) return true;
+    ++total;
+    if (a.IsCoded()) ++coded;
+    if (!q.cursor.empty() && a.id <= q.cursor) return true;
+    if (items.size() < limit) {
+      last = a.id;
+      items.push_back(domain::ToJson(a));
+    } else {
+      more = true;
+    }
+    return true;
+  }));
+  return Json{{"items", items},
+              {"next_cursor", more ? Json(last) : Json(nullptr)},
+              {"dataset_revision", q.revision.value_or(current)},
+              {"coverage", {{"agreements", total}, {"coded", coded}, {"uncoded", total - coded}}}};
+}
+
+Result<Json> Catalog::GetAgreement(const std::string& id, std::optional<int64_t> revision) const {
+  std::optional<domain::Agreement> a;
+  if (revision) {
+    NB_ASSIGN_OR_RETURN(a, store::LoadAgreementAt(store_, id, *revision));
+    if (!a)
+      return Status::NotFound("agreement '" + id + "' did not exist at dataset revision " +
+                              std::to_string(*revision));
+  } else {
+    NB_ASSIGN_OR_RETURN(a, store::LoadAgreement(store_, id));
+    if (!a) return Status::NotFound("agreement '" + id + "' does not exist");
+  }
+  return domain::ToJson(*a);
+}
+
+Result<Json> Catalog::History(const std::string& id) const {
+  NB_ASSIGN_OR_RETURN(auto entries, store::LoadHistory(store_, id));
+  if (entries.empty()) return Status::NotFound("agreement '" + id + "' does not exist");
+  // Provenance per element: walk the versions and note who added, changed
+  // or removed each coding, with the evidence given.
+  Json provenance = Json::object();
+  Json prev = Json::object();
+  for (const auto& e : entries) {
+    const Json& agreement = e["agreement"];
+    const Json codings = agreement.is_null() ? Json::object() : agreement.value("codings", Json::object());
+    auto note = [&](const std::string& element, const char* change, const Json& coding) {
+      provenance[element].push_back({{"change", change},
+                                     {"agreement_revision", e.value("agreement_revision", 0)},
+                                     {"dataset_revision", e.value("dataset_revision", 0)},
+                                     {"proposal", e.value("proposal", Json(nullptr))},
+                                     {"actor_name", e.value("actor_name", Json(nullptr))},
+                                     {"author_name", e.value("author_name", Json(nullptr))},
+                                     {"at", e.value("at", 0)},
+                                     {"evidence", coding.is_null() ? Json(nullptr) : coding["evidence"]}});
+    };
+    for (auto it = codings.begin(); it != codings.end(); ++it) {
+      if (!prev.contains(it.key()))
+        note(it.key(), "added", *it);
+      else if (prev[it.key()] != *it)
+        note(it.key(), "changed", *it);
+    }
+    for (auto it = prev.begin(); it != prev.end(); ++it)
+      if (!codings.contains(it.key())) note(it.key(), "removed", Json(nullptr));
+    prev = codings;
+  }
+  Json versions = Json::array();
+  for (auto it = entries.rbegin(); it != entries.rend(); ++it) versions.push_back(*it);
+  return Json{{"agreement_id", id}, {"versions", versions}, {"provenance", provenance}};
+}
+
+Result<Json> Catalog::Events(uint64_t since, std::optional<size_t> limit) const {
+  const size_t n = std::min(limit.value_or(100), kMaxEventsPage);
+  NB_ASSIGN_OR_RETURN(auto events, store_.ReadEvents(since, n == 0 ? 100 : n));
+  Json items = Json::array();
+  for (const auto& e : events) items.push_back(domain::ToJson(e));
+  const uint64_t last = events.empty() ? since : events.back().seq;
+  return Json{{"items", items}, {"last_seq", store_.LastEventSeq()}, {"next_since", last}};
+}
+
+Result<Json> Catalog::DatasetRevisionInfo(int64_t revision) const {
+  NB_ASSIGN_OR_RETURN(auto r, store::LoadDatasetRevision(store_, revision));
+  if (!r) return Status::NotFound("dataset revision " + std::to_string(revision) + " does not exist");
+  return *r;
+}
+
+Result<Json> Catalog::ExportJson() const {
+  auto cb = codebook_.Get();
+  if (!cb) return Status::Unavailable("no codebook is loaded yet");
+  NB_ASSIGN_OR_RETURN(int64_t rev, store::DatasetRevision(store_));
+  Json agreements = Json::array();
+  size_t coded = 0, codings = 0, quotes = 0;
+  NB_RETURN_IF_ERROR(store::ForEachAgreement(store_, "", [&](domain::Agreement&& a) {
+    if (a.retired) return true;
+    if (a.IsCoded()) ++coded;
+    codings += a.codings.size();
+    for (const auto& [k, c] : a.codings) quotes += c.evidence.size();
+    agreements.push_back(domain::ToJson(a));
+    return true;
+  }));
+  return Json{{"about", "Normbase dataset export. codings: {} means not coded, not 'contains no element'."},
+              {"codebook", {{"id", cb->id}, {"version", cb->version}}},
+              {"dataset_revision", rev},
+              {"counts",
+               {{"agreements", agreements.size()},
+                {"coded_agreements", coded},
+                {"codings", codings},
+                {"evidence_quotes", quotes}}},
+              {"agreements", agreements}};
+}
+
+Result<std::string> Catalog::ExportCsv() const {
+  auto cb = codebook_.Get();
+  if (!cb) return Status::Unavailable("no codebook is loaded yet");
+  std::vector<domain::Agreement> all;
+  NB_RETURN_IF_ERROR(store::ForEachAgreement(store_, "", [&](domain::Agreement&& a) {
+    if (!a.retired) all.push_back(std::move(a));
+    return true;
+  }));
+  return domain::ExportAgreementsCsv(all, *cb);
+}
+
+Result<Json> Catalog::Summary() const {
+  NB_ASSIGN_OR_RETURN(int64_t rev, store::DatasetRevision(store_));
+  size_t total = 0, coded = 0, retired = 0;
+  NB_RETURN_IF_ERROR(store::ForEachAgreement(store_, "", [&](domain::Agreement&& a) {
+    if (a.retired) {
+      ++retired;
+      return true;
+    }
+    ++total;
+    if (a.IsCoded()) ++coded;
+    return true;
+  }));
+  return Json{{"dataset_revision", rev},
+              {"agreements", total},
+              {"coded_agreements", coded},
+              {"retired_agreements", retired},
+              {"last_event_seq", store_.LastEventSeq()}};
+}
+
+}  // namespace normbase::service

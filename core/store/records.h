@@ -1,0 +1,80 @@
+// Typed access to the records Normbase keeps, over any Reader (the committed
+// store or a mutation's context) — the one place that knows the key layout:
+//
+//   meta                  counter/<name> -> decimal; format_version
+//   codebook              "current" -> codebook JSON
+//   agreements            <id> -> current agreement JSON (revision, retired)
+//   agreement_history     <id> \0 BE64(agreement revision) -> version entry JSON
+//   agreement_at          <id> \0 BE64(dataset revision) -> BE64(agreement revision), 0 = retired
+//   dataset_revisions     BE64(revision) -> {revision, at, actor, proposal, reason, changes}
+//   proposals             BE64(id) -> proposal JSON
+//   proposals_by_agreement <agreement id> \0 BE64(proposal id) -> ""
+//   users                 u/BE64(id) -> user JSON; name/<name> -> BE64(id)
+//   tokens                h/<sha256 of token> -> token record; u/BE64(user)BE64(token) -> hash
+//   events                BE64(seq) -> event JSON
+#pragma once
+
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "domain/agreement.h"
+#include "domain/codebook.h"
+#include "domain/codec.h"
+#include "domain/proposal.h"
+#include "domain/user.h"
+#include "store/store.h"
+
+namespace normbase::store {
+
+// ---- codebook and dataset ----
+Result<std::optional<domain::Codebook>> LoadCodebook(const Reader& r);
+void SaveCodebook(WriteContext& w, const domain::Codebook& cb);
+// The current dataset revision: 0 before the seed, +1 on every merge or import.
+Result<int64_t> DatasetRevision(const Reader& r);
+// Advances the dataset revision and records what changed in it.
+Result<int64_t> NextDatasetRevision(WriteContext& w);
+void SaveDatasetRevision(WriteContext& w, int64_t revision, const domain::Json& record);
+Result<std::optional<domain::Json>> LoadDatasetRevision(const Reader& r, int64_t revision);
+
+// ---- agreements ----
+Result<std::optional<domain::Agreement>> LoadAgreement(const Reader& r, const std::string& id);
+// Visits current agreements (retired ones included) in id order, from after `after_id`.
+Status ForEachAgreement(const Reader& r, const std::string& after_id,
+                        const std::function<bool(domain::Agreement&&)>& fn);
+// The agreement as it was at dataset revision `dataset_revision` (nullopt if it
+// did not exist yet or was retired by then).
+Result<std::optional<domain::Agreement>> LoadAgreementAt(const Reader& r, const std::string& id,
+                                                         int64_t dataset_revision);
+// A specific agreement revision, from history.
+Result<std::optional<domain::Agreement>> LoadAgreementRevision(const Reader& r,
+                                                               const std::string& id,
+                                                               int64_t agreement_revision);
+// Writes a new version of `a` (whose revision must already be the next one):
+// current record, history entry (with `provenance` merged in) and the
+// dataset-revision index. Retired agreements are recorded with retired=true.
+void WriteAgreementVersion(WriteContext& w, const domain::Agreement& a, int64_t dataset_revision,
+                           domain::Json provenance);
+Result<std::vector<domain::Json>> LoadHistory(const Reader& r, const std::string& id);
+
+// ---- proposals ----
+Result<std::optional<domain::Proposal>> LoadProposal(const Reader& r, int64_t id);
+void SaveProposal(WriteContext& w, const domain::Proposal& p);
+// Visits proposals in id order starting after `after_id`.
+Status ForEachProposal(const Reader& r, int64_t after_id,
+                       const std::function<bool(domain::Proposal&&)>& fn);
+Result<std::vector<int64_t>> ProposalIdsForAgreement(const Reader& r, const std::string& agreement_id);
+
+// ---- users and tokens ----
+Result<std::optional<domain::User>> LoadUser(const Reader& r, int64_t id);
+Result<std::optional<domain::User>> FindUserByName(const Reader& r, const std::string& name);
+void SaveUser(WriteContext& w, const domain::User& u);
+Status ForEachUser(const Reader& r, const std::function<bool(domain::User&&)>& fn);
+Result<std::optional<domain::TokenRecord>> LoadTokenByHash(const Reader& r, const std::string& hash);
+void SaveToken(WriteContext& w, const std::string& hash, const domain::TokenRecord& t);
+// Tokens of a user, with their hashes.
+Result<std::vector<std::pair<std::string, domain::TokenRecord>>> TokensOfUser(const Reader& r,
+                                                                             int64_t user_id);
+
+}  // namespace normbase::store

@@ -9,6 +9,9 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/version.hpp>
+#include <boost/beast/websocket.hpp>
+#include <deque>
+#include <mutex>
 #include <thread>
 #include <vector>
 
@@ -18,6 +21,7 @@ namespace normbase::api {
 
 namespace beast = boost::beast;
 namespace http = beast::http;
+namespace websocket = beast::websocket;
 namespace net = boost::asio;
 using tcp = net::ip::tcp;
 
@@ -29,7 +33,143 @@ constexpr char kServerName[] = "normbase";
 struct Shared {
   HttpServerOptions options;
   Handler handler;
+  StreamHooks stream;
   std::atomic<size_t> connections{0};
+};
+
+// A live-stream client: the hub pushes frames from its thread; they wait in a
+// bounded queue and are written one at a time on the session's strand.
+class WsSession : public stream::StreamSink, public std::enable_shared_from_this<WsSession> {
+ public:
+  WsSession(tcp::socket&& socket, std::shared_ptr<Shared> shared, stream::StreamAdmission admission)
+      : ws_(std::move(socket)), shared_(std::move(shared)), admission_(std::move(admission)) {
+    ++shared_->connections;
+  }
+  ~WsSession() override {
+    if (subscribed_) shared_->stream.hub->Unsubscribe(id_);
+    --shared_->connections;
+  }
+
+  void Run(http::request<http::string_body> req) {
+    const auto& h = shared_->stream;
+    websocket::stream_base::timeout t{h.handshake_timeout, h.idle_timeout, /*keep_alive_pings=*/true};
+    ws_.set_option(t);
+    ws_.read_message_max(h.max_client_message);
+    ws_.set_option(websocket::stream_base::decorator(
+        [](websocket::response_type& res) { res.set(http::field::server, kServerName); }));
+    ws_.async_accept(req, beast::bind_front_handler(&WsSession::OnAccept, shared_from_this()));
+  }
+
+  // From the hub thread (and from this session for control frames).
+  void Push(std::vector<stream::FramePtr> frames) override {
+    std::lock_guard lk(mu_);
+    if (close_pending_) return;
+    if (queue_.size() + frames.size() > shared_->stream.max_queue) {
+      close_pending_ = true;
+      close_reason_ = "too slow: more than " + std::to_string(shared_->stream.max_queue) +
+                      " messages waiting; resume with since=" + std::to_string(last_sent_seq_);
+    } else {
+      for (auto& f : frames) queue_.push_back(std::move(f));
+    }
+    if (!writing_) {
+      writing_ = true;
+      net::post(ws_.get_executor(), [self = shared_from_this()] { self->DoWrite(); });
+    }
+  }
+
+ private:
+  void OnAccept(beast::error_code ec) {
+    if (ec) return;
+    auto* hub = shared_->stream.hub;
+    id_ = hub->NextSubscriberId();
+    subscribed_ = true;
+    const auto since = admission_.since;
+    const auto filter = admission_.filter;
+    hub->Subscribe(id_, weak_from_this(), filter, since, [&](const stream::SubscribeResult& r) {
+      last_seq_seen_ = r.last_seq;
+      return stream::HelloFrame(r, *filter, since);
+    });
+    DoRead();
+  }
+
+  void DoRead() {
+    ws_.async_read(buffer_, beast::bind_front_handler(&WsSession::OnRead, shared_from_this()));
+  }
+
+  void OnRead(beast::error_code ec, std::size_t) {
+    if (ec) return;  // closed, timed out (no pong) or too big: the stream ends
+    const std::string text = beast::buffers_to_string(buffer_.data());
+    buffer_.consume(buffer_.size());
+    auto cmd = stream::ParseClientMessage(text);
+    const uint64_t seq = shared_->stream.hub->LastSeq();
+    if (!cmd.ok()) {
+      Push({stream::ErrorFrame(cmd.status().message(), seq)});
+    } else if (cmd->op == stream::ClientCommand::Op::kPing) {
+      Push({stream::SubscribedFrame(*admission_.filter, seq)});
+    } else {
+      Result<stream::TopicFilter> next =
+          cmd->op == stream::ClientCommand::Op::kSubscribe
+              ? admission_.filter->With(cmd->topics)
+              : Result<stream::TopicFilter>(admission_.filter->Without(cmd->topics));
+      if (!next.ok()) {
+        Push({stream::ErrorFrame(next.status().message(), seq)});
+      } else {
+        admission_.filter = std::make_shared<const stream::TopicFilter>(std::move(next).value());
+        shared_->stream.hub->SetFilter(id_, admission_.filter);
+        Push({stream::SubscribedFrame(*admission_.filter, seq)});
+      }
+    }
+    DoRead();
+  }
+
+  void DoWrite() {
+    stream::FramePtr next;
+    {
+      std::lock_guard lk(mu_);
+      if (close_pending_) {
+        if (closing_) return;
+        closing_ = true;
+        queue_.clear();
+      } else if (queue_.empty()) {
+        writing_ = false;
+        return;
+      } else {
+        next = queue_.front();
+      }
+    }
+    if (!next) {
+      websocket::close_reason reason(static_cast<websocket::close_code>(stream::kCloseTooSlow));
+      reason.reason = close_reason_.substr(0, 120);
+      ws_.async_close(reason, [self = shared_from_this()](beast::error_code) {});
+      return;
+    }
+    ws_.text(true);
+    ws_.async_write(net::buffer(next->text), [self = shared_from_this(), next](beast::error_code ec, std::size_t) {
+      if (ec) return;
+      {
+        std::lock_guard lk(self->mu_);
+        if (!self->queue_.empty() && self->queue_.front() == next) self->queue_.pop_front();
+        if (next->seq) self->last_sent_seq_ = next->seq;
+      }
+      self->DoWrite();
+    });
+  }
+
+  websocket::stream<beast::tcp_stream> ws_;
+  beast::flat_buffer buffer_;
+  std::shared_ptr<Shared> shared_;
+  stream::StreamAdmission admission_;  // filter replaced on (un)subscribe, on the strand
+  uint64_t id_ = 0;
+  bool subscribed_ = false;
+  uint64_t last_seq_seen_ = 0;
+
+  std::mutex mu_;
+  std::deque<stream::FramePtr> queue_;  // GUARDED_BY(mu_)
+  bool writing_ = false;                // GUARDED_BY(mu_): a DoWrite chain is running
+  bool close_pending_ = false;          // GUARDED_BY(mu_)
+  bool closing_ = false;                // GUARDED_BY(mu_)
+  std::string close_reason_;            // GUARDED_BY(mu_)
+  uint64_t last_sent_seq_ = 0;          // GUARDED_BY(mu_)
 };
 
 class Session : public std::enable_shared_from_this<Session> {
@@ -88,6 +228,7 @@ class Session : public std::enable_shared_from_this<Session> {
     req.content_type = std::string(msg[http::field::content_type]);
     req.authorization = std::string(msg[http::field::authorization]);
     req.origin = std::string(msg[http::field::origin]);
+    req.host = std::string(msg[http::field::host]);
     beast::error_code ep_ec;
     auto ep = stream_.socket().remote_endpoint(ep_ec);
     if (!ep_ec) req.remote = ep.address().to_string();
@@ -96,6 +237,7 @@ class Session : public std::enable_shared_from_this<Session> {
     const bool head = msg.method() == http::verb::head;
     if (!ParseTarget(req.target, &req.path, &req.query))
       return Write(Problem(400, "malformed request target (bad percent-encoding)"), keep_alive, version);
+    if (req.path == "/api/v1/stream") return Upgrade(std::move(req), keep_alive, version);
     stream_.expires_never();  // the handler may take a while (a durable write)
     Respond respond = [self = shared_from_this(), keep_alive, version, head](HttpResponse r) {
       net::post(self->stream_.get_executor(), [self, r = std::move(r), keep_alive, version, head]() mutable {
@@ -109,6 +251,20 @@ class Session : public std::enable_shared_from_this<Session> {
       spdlog::error("handler threw: {}", e.what());
       Write(Problem(500, "an internal error occurred"), false, version);
     }
+  }
+
+  // /api/v1/stream: hand the socket to a WsSession once the request is admitted.
+  void Upgrade(HttpRequest req, bool keep_alive, unsigned version) {
+    const auto& hooks = shared_->stream;
+    if (!hooks.hub || !hooks.admit)
+      return Write(Problem(404, "the live stream is not enabled on this server"), keep_alive, version);
+    if (!websocket::is_upgrade(parser_->get()))
+      return Write(Problem(426, "/api/v1/stream is a WebSocket endpoint: send an Upgrade: websocket request"),
+                   keep_alive, version);
+    auto admission = hooks.admit(req);
+    if (!admission.ok()) return Write(Problem(admission.status()), false, version);
+    std::make_shared<WsSession>(stream_.release_socket(), shared_, std::move(admission).value())
+        ->Run(parser_->release());
   }
 
   void Write(HttpResponse r, bool keep_alive, unsigned version) {
@@ -147,11 +303,12 @@ class Session : public std::enable_shared_from_this<Session> {
 
 class HttpServer::Impl {
  public:
-  Impl(HttpServerOptions options, Handler handler)
+  Impl(HttpServerOptions options, Handler handler, StreamHooks stream)
       : ioc_(std::max(1, options.threads)), acceptor_(net::make_strand(ioc_)) {
     shared_ = std::make_shared<Shared>();
     shared_->options = std::move(options);
     shared_->handler = std::move(handler);
+    shared_->stream = std::move(stream);
   }
 
   Result<uint16_t> Start() {
@@ -208,8 +365,8 @@ class HttpServer::Impl {
   std::atomic<bool> stopped_{false};
 };
 
-HttpServer::HttpServer(HttpServerOptions options, Handler handler)
-    : impl_(std::make_unique<Impl>(std::move(options), std::move(handler))) {}
+HttpServer::HttpServer(HttpServerOptions options, Handler handler, StreamHooks stream)
+    : impl_(std::make_unique<Impl>(std::move(options), std::move(handler), std::move(stream))) {}
 
 HttpServer::~HttpServer() { Stop(); }
 

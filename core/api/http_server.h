@@ -15,6 +15,8 @@
 
 #include "api/http_types.h"
 #include "domain/status.h"
+#include "stream/event_hub.h"
+#include "stream/stream_protocol.h"
 
 namespace normbase::api {
 
@@ -29,9 +31,23 @@ struct HttpServerOptions {
   size_t max_connections = 10000;   // beyond it new connections get 503 and are closed
 };
 
+// The live stream at /api/v1/stream (WebSocket on the same port). Without a
+// hub, upgrade requests are refused. `admit` decides (Origin, token, topics,
+// since) without knowing Beast; each client then gets a bounded queue — a
+// client that falls `max_queue` frames behind is closed with 4008 and told
+// the seq to resume from.
+struct StreamHooks {
+  stream::EventHub* hub = nullptr;
+  std::function<Result<stream::StreamAdmission>(const HttpRequest&)> admit;
+  size_t max_queue = 1024;           // frames waiting per client
+  size_t max_client_message = 4096;  // bytes of one client message
+  std::chrono::seconds handshake_timeout{10};
+  std::chrono::seconds idle_timeout{30};  // ping after half of it; no answer -> closed
+};
+
 class HttpServer {
  public:
-  HttpServer(HttpServerOptions options, Handler handler);
+  HttpServer(HttpServerOptions options, Handler handler, StreamHooks stream = {});
   ~HttpServer();  // stops if running
   HttpServer(const HttpServer&) = delete;
   HttpServer& operator=(const HttpServer&) = delete;

@@ -20,6 +20,7 @@ struct HttpRequest {
   std::string content_type;
   std::string authorization;
   std::string origin;
+  std::string host;
   std::string remote;  // peer address, for logs
 };
 

@@ -93,7 +93,14 @@ void AddReadRoutes(Router& r, ApiServices& s) {
     if (!limit.ok()) return respond(Problem(limit.status()));
     std::optional<size_t> l;
     if (*limit) l = static_cast<size_t>(**limit);
-    ReplyNow(respond, s.catalog.Events(static_cast<uint64_t>(since->value_or(0)), l));
+    // Account events are shown to moderators only; the token is optional here.
+    bool privileged = false;
+    if (req.authorization.rfind("Bearer ", 0) == 0) {
+      auto u = s.accounts.Authenticate(req.authorization.substr(7));
+      if (!u.ok()) return respond(Problem(u.status()));
+      privileged = domain::RoleAllows(u->role, domain::Role::kModerator);
+    }
+    ReplyNow(respond, s.catalog.Events(static_cast<uint64_t>(since->value_or(0)), l, privileged));
   });
 
   r.Add("GET", "/api/v1/export.json", [&s](const HttpRequest&, const PathParams&, Respond respond) {

@@ -39,9 +39,9 @@ Agreement Valid() {
   a.leading_stakeholders = {"government", "private-sector"};
   a.source_url = "https://pariscall.international/en/";
   a.metadata_sources = {"https://example.org/a", "http://example.org/b"};
-  a.codings["general-cooperation"] = Coding{
-      {Evidence{"We will cooperate", "principle 9", "https://pariscall.international/en/"}},
-      "clear"};
+  a.codings["general-cooperation"] =
+      Coding{{Evidence{"We will cooperate", "principle 9", "https://pariscall.international/en/"}},
+             "clear"};
   return a;
 }
 
@@ -68,8 +68,8 @@ TEST_F(ValidateAgreementTest, AcceptsAValidAgreement) {
 }
 
 TEST_F(ValidateAgreementTest, Slug) {
-  for (const char* bad : {"", "a", "-ab", "ab-", "Paris-call", "paris_call", "paris call",
-                          "caf\xC3\xA9"}) {
+  for (const char* bad :
+       {"", "a", "-ab", "ab-", "Paris-call", "paris_call", "paris call", "caf\xC3\xA9"}) {
     Agreement a = Valid();
     a.id = bad;
     ExpectRefused(a, "id: '" + std::string(bad) + "' is not a slug");
@@ -105,9 +105,9 @@ TEST_F(ValidateAgreementTest, YearRange) {
 }
 
 TEST_F(ValidateAgreementTest, DateFormatAndCalendar) {
-  for (const char* bad : {"2018/11/12", "2018-1-12", "2018-13-01", "2018-00-10", "2018-11-00",
-                          "2018-11-32", "2018-02-30", "2018-04-31", "2019-02-29", "20181112",
-                          "2018-11-12T00:00"}) {
+  for (const char* bad :
+       {"2018/11/12", "2018-1-12", "2018-13-01", "2018-00-10", "2018-11-00", "2018-11-32",
+        "2018-02-30", "2018-04-31", "2019-02-29", "20181112", "2018-11-12T00:00"}) {
     Agreement a = Valid();
     a.date = bad;
     ExpectRefused(a, "date: '" + std::string(bad) + "' is not YYYY-MM-DD");
@@ -203,6 +203,7 @@ TEST_F(ValidateAgreementTest, Limits) {
   ExpectRefused(a, "title: longer than 10 bytes", lim);
   a.title = std::string(10, 't');
   a.codings["general-cooperation"].evidence[0].quote = "12345";
+  a.codings["general-cooperation"].evidence[0].locator = "p. 9";  // locators share max_title
   EXPECT_TRUE(ValidateAgreement(a, cb_, lim).ok()) << ValidateAgreement(a, cb_, lim).ToString();
 
   Agreement b = a;
@@ -223,6 +224,9 @@ TEST_F(ValidateAgreementTest, Limits) {
   b = a;
   b.codings["general-cooperation"].evidence.resize(3, Evidence{"q", "", ""});
   ExpectRefused(b, "codings.general-cooperation.evidence: more than 2 quotes", lim);
+  b = a;
+  b.codings["general-cooperation"].evidence[0].locator = std::string(11, 'l');
+  ExpectRefused(b, "codings.general-cooperation.evidence[0].locator: longer than 10 bytes", lim);
   b = a;
   b.metadata_sources.push_back("https://example.org/c");
   ExpectRefused(b, "metadata_sources: more than 2 entries", lim);

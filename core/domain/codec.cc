@@ -1,5 +1,6 @@
 #include "domain/codec.h"
 
+#include <limits>
 #include <nlohmann/json.hpp>
 #include <set>
 
@@ -181,6 +182,8 @@ Result<Agreement> AgreementFromJson(const Json& j, Decode mode, const std::strin
   int64_t year = 0;
   if (j.contains("year") && !j["year"].is_null()) {
     NB_RETURN_IF_ERROR(ReadInt(j, "year", where, &year));
+    if (year < std::numeric_limits<int>::min() || year > std::numeric_limits<int>::max())
+      return Bad(where + ".year", "expected a year, got " + std::to_string(year));
     a.year = static_cast<int>(year);
   }
   std::string date;
@@ -196,12 +199,16 @@ Result<Agreement> AgreementFromJson(const Json& j, Decode mode, const std::strin
   if (auto it = j.find("bpf_inclusion"); it != j.end() && !it->is_null()) {
     const std::string bw = where + ".bpf_inclusion";
     NB_RETURN_IF_ERROR(RequireObject(*it, bw));
+    if (mode == Decode::kInput)
+      NB_RETURN_IF_ERROR(RefuseUnknown(*it, bw, {"status", "years", "source"}));
     NB_RETURN_IF_ERROR(ReadString(*it, "status", bw, &a.bpf_inclusion.status));
     NB_RETURN_IF_ERROR(ReadString(*it, "source", bw, &a.bpf_inclusion.source));
     if (auto y = it->find("years"); y != it->end() && !y->is_null()) {
       if (!y->is_array()) return Bad(bw + ".years", "expected an array of integers");
       for (const auto& v : *y) {
-        if (!v.is_number_integer()) return Bad(bw + ".years", "expected an array of integers");
+        if (!v.is_number_integer() || v.get<int64_t>() < std::numeric_limits<int>::min() ||
+            v.get<int64_t>() > std::numeric_limits<int>::max())
+          return Bad(bw + ".years", "expected an array of integers");
         a.bpf_inclusion.years.push_back(v.get<int>());
       }
     }

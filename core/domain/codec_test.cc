@@ -41,10 +41,10 @@ Agreement Sample() {
   a.bpf_inclusion = BpfInclusion{"confirmed", {2020, 2021}, "BPF 2021 report"};
   a.coding_status = "double-coded";
   a.notes = "notes";
-  a.codings["general-cooperation"] = Coding{
-      {Evidence{"cooperate", "principle 9", "https://pariscall.international/en/"},
-       Evidence{"second", "", ""}},
-      "note"};
+  a.codings["general-cooperation"] =
+      Coding{{Evidence{"cooperate", "principle 9", "https://pariscall.international/en/"},
+              Evidence{"second", "", ""}},
+             "note"};
   a.codings["no-harm-to-csirts"] = Coding{};
   a.revision = 4;
   a.retired = true;
@@ -112,14 +112,16 @@ TEST(AgreementCodecTest, InputIgnoresBookkeeping) {
 }
 
 TEST(AgreementCodecTest, InputRefusesUnknownFieldsWithTheirPath) {
-  ExpectInputRefused(std::string(kMinimal) + R"(, "colour": "red"})", "agreement.colour: unknown field");
+  ExpectInputRefused(std::string(kMinimal) + R"(, "colour": "red"})",
+                     "agreement.colour: unknown field");
   ExpectInputRefused(std::string(kMinimal) + R"(, "codings": {"x": {"note": "", "extra": 1}}})",
                      "agreement.codings.x.extra: unknown field");
-  ExpectInputRefused(std::string(kMinimal) +
-                         R"(, "codings": {"x": {"evidence": [{"quote": "q", "page": 3}]}}})",
-                     "agreement.codings.x.evidence[0].page: unknown field");
-  ExpectInputRefused(std::string(kMinimal) + R"(, "bpf_inclusion": {"status": "confirmed", "yaers": [2020]}})",
-                     "agreement.bpf_inclusion.yaers: unknown field");
+  ExpectInputRefused(
+      std::string(kMinimal) + R"(, "codings": {"x": {"evidence": [{"quote": "q", "page": 3}]}}})",
+      "agreement.codings.x.evidence[0].page: unknown field");
+  ExpectInputRefused(
+      std::string(kMinimal) + R"(, "bpf_inclusion": {"status": "confirmed", "yaers": [2020]}})",
+      "agreement.bpf_inclusion.yaers: unknown field");
 }
 
 TEST(AgreementCodecTest, StoredToleratesUnknownFields) {
@@ -141,8 +143,9 @@ TEST(AgreementCodecTest, InputRefusesWrongTypesWithTheirPath) {
                      "agreement.leading_stakeholders: expected an array of strings, got string");
   ExpectInputRefused(std::string(kMinimal) + R"(, "codings": []})",
                      "agreement.codings: expected an object, got array");
-  ExpectInputRefused(std::string(kMinimal) + R"(, "codings": {"x": {"evidence": [{"locator": "p"}]}}})",
-                     "agreement.codings.x.evidence[0].quote: is required");
+  ExpectInputRefused(
+      std::string(kMinimal) + R"(, "codings": {"x": {"evidence": [{"locator": "p"}]}}})",
+      "agreement.codings.x.evidence[0].quote: is required");
   ExpectInputRefused(std::string(kMinimal) + R"(, "bpf_inclusion": {"years": ["2020"]}})",
                      "agreement.bpf_inclusion.years: expected an array of integers");
   ExpectInputRefused(R"({"title": "T", "kind": "regional"})", "agreement.id: is required");

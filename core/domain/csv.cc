@@ -16,7 +16,7 @@ constexpr std::string_view kImportedNote = "imported from CSV without evidence";
 // The agreement columns of the layout, in export order; element columns follow.
 enum Column { kId, kTitle, kYear, kDate, kKind, kLeading, kParties, kSourceUrl, kBpf, kCoded };
 constexpr std::array<std::string_view, 10> kColumns = {
-    "id",      "title",      "year",          "date",  "kind", "leading_stakeholders",
+    "id",      "title",      "year",          "date", "kind", "leading_stakeholders",
     "parties", "source_url", "bpf_inclusion", "coded"};
 
 Status LineError(size_t line, const std::string& problem) {
@@ -56,6 +56,15 @@ std::optional<bool> ParseFlag(std::string_view cell) {
   if (cell.empty() || cell == "0") return false;
   if (cell == "1") return true;
   return std::nullopt;
+}
+
+// A cell as an error message quotes it: cut short, never inside a UTF-8 character.
+std::string Shown(std::string_view cell) {
+  constexpr size_t kMaxShown = 60;
+  if (cell.size() <= kMaxShown) return "'" + std::string(cell) + "'";
+  size_t cut = kMaxShown;
+  while (cut > 0 && (static_cast<unsigned char>(cell[cut]) & 0xC0) == 0x80) --cut;
+  return "'" + std::string(cell.substr(0, cut)) + "...'";
 }
 
 bool IsBlank(const std::vector<std::string>& row) { return row.size() == 1 && row[0].empty(); }
@@ -115,13 +124,15 @@ Result<std::vector<std::vector<std::string>>> ParseCsv(std::string_view text, si
           ++i;
         }
         if (i < n && text[i] != ',' && text[i] != '\n' && text[i] != '\r')
-          return LineError(line, "unexpected character after a closing quote (double a quote "
-                                 "inside a quoted field: \"\")");
+          return LineError(line,
+                           "unexpected character after a closing quote (double a quote "
+                           "inside a quoted field: \"\")");
       } else {
         while (i < n && text[i] != ',' && text[i] != '\n' && text[i] != '\r') {
           if (text[i] == '"')
-            return LineError(line, "a quote inside an unquoted field (quote the whole field and "
-                                   "double the quote)");
+            return LineError(line,
+                             "a quote inside an unquoted field (quote the whole field and "
+                             "double the quote)");
           field.push_back(text[i]);
           ++i;
         }
@@ -188,13 +199,13 @@ Result<std::vector<Agreement>> AgreementsFromCsv(std::string_view text, const Co
     if (name.empty())
       return Status::InvalidArgument("header column " + std::to_string(c + 1) + " has no name");
     if (!seen.emplace(name, c).second)
-      return Status::InvalidArgument("column '" + name + "' appears twice in the header");
+      return Status::InvalidArgument("column " + Shown(name) + " appears twice in the header");
     for (size_t f = 0; f < kColumns.size(); ++f)
       if (kColumns[f] == name) field_of[c] = static_cast<int>(f);
     if (field_of[c] >= 0) continue;
     if (!cb.HasElement(name))
-      return Status::InvalidArgument("column '" + name +
-                                     "' is neither an agreement field nor an element of codebook " +
+      return Status::InvalidArgument("column " + Shown(name) +
+                                     " is neither an agreement field nor an element of codebook " +
                                      cb.id + " v" + std::to_string(cb.version));
     element_of[c] = name;
   }
@@ -210,46 +221,56 @@ Result<std::vector<Agreement>> AgreementsFromCsv(std::string_view text, const Co
     const std::string where = "row " + std::to_string(r + 1);
     if (row.size() != header.size())
       return Status::InvalidArgument(where + ": has " + std::to_string(row.size()) +
-                                     " fields but the header has " +
-                                     std::to_string(header.size()));
+                                     " fields but the header has " + std::to_string(header.size()));
     auto bad = [&](size_t c, const std::string& problem) {
-      return Status::InvalidArgument(where + ", column '" + std::string(Trim(header[c])) +
-                                     "': " + problem);
+      return Status::InvalidArgument(where + ", column " + Shown(Trim(header[c])) + ": " + problem);
     };
     Agreement a;
     for (size_t c = 0; c < row.size(); ++c) {
       const std::string& cell = row[c];
       if (field_of[c] < 0) {
         const std::optional<bool> coded = ParseFlag(cell);
-        if (!coded) return bad(c, "'" + cell + "' is not 0, 1 or empty");
+        if (!coded) return bad(c, Shown(cell) + " is not 0, 1 or empty");
         if (*coded) a.codings[element_of[c]] = Coding{{}, std::string(kImportedNote)};
         continue;
       }
       switch (static_cast<Column>(field_of[c])) {
-        case kId: a.id = cell; break;
-        case kTitle: a.title = cell; break;
+        case kId:
+          a.id = cell;
+          break;
+        case kTitle:
+          a.title = cell;
+          break;
         case kYear: {
           const std::string_view v = Trim(cell);
           if (v.empty()) break;
           int year = 0;
           const auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), year);
           if (ec != std::errc() || end != v.data() + v.size())
-            return bad(c, "'" + cell + "' is not an integer year");
+            return bad(c, Shown(cell) + " is not an integer year");
           a.year = year;
           break;
         }
         case kDate:
           if (!cell.empty()) a.date = cell;
           break;
-        case kKind: a.kind = cell; break;
-        case kLeading: a.leading_stakeholders = SplitTrimmed(cell, ';'); break;
-        case kParties: a.parties = cell; break;
-        case kSourceUrl: a.source_url = cell; break;
+        case kKind:
+          a.kind = cell;
+          break;
+        case kLeading:
+          a.leading_stakeholders = SplitTrimmed(cell, ';');
+          break;
+        case kParties:
+          a.parties = cell;
+          break;
+        case kSourceUrl:
+          a.source_url = cell;
+          break;
         case kBpf:
           if (!Trim(cell).empty()) a.bpf_inclusion.status = std::string(Trim(cell));
           break;
         case kCoded:
-          if (!ParseFlag(cell)) return bad(c, "'" + cell + "' is not 0, 1 or empty");
+          if (!ParseFlag(cell)) return bad(c, Shown(cell) + " is not 0, 1 or empty");
           break;
       }
     }

@@ -257,9 +257,10 @@ TEST(AgreementsFromCsvTest, ColumnsInAnyOrderAndOptional) {
 
 TEST(AgreementsFromCsvTest, DoesNotValidateAgainstTheCodebook) {
   // Bad slug, unknown kind and group, year out of range: the caller validates.
-  auto r = AgreementsFromCsv("id,title,kind,year,leading_stakeholders\nNot A Slug,,treaty,1066,"
-                             "aliens\n",
-                             TestCodebook());
+  auto r = AgreementsFromCsv(
+      "id,title,kind,year,leading_stakeholders\nNot A Slug,,treaty,1066,"
+      "aliens\n",
+      TestCodebook());
   ASSERT_TRUE(r.ok()) << r.status().ToString();
   ASSERT_EQ(r->size(), 1u);
   EXPECT_EQ((*r)[0].id, "Not A Slug");
@@ -314,9 +315,8 @@ TEST(AgreementsFromCsvTest, RowWithWrongNumberOfFields) {
 TEST(AgreementsFromCsvTest, ElementCellMustBeZeroOneOrEmpty) {
   const Codebook cb = TestCodebook();
   for (const char* cell : {"yes", "2", "x", "true", "01"}) {
-    auto r = AgreementsFromCsv(std::string("id,title,kind,information-sharing\na,b,c,1\nd,e,f,") +
-                                   cell + "\n",
-                               cb);
+    auto r = AgreementsFromCsv(
+        std::string("id,title,kind,information-sharing\na,b,c,1\nd,e,f,") + cell + "\n", cb);
     ASSERT_FALSE(r.ok()) << cell;
     ExpectInvalid(r.status(), "row 3, column 'information-sharing'");
     ExpectInvalid(r.status(), std::string("'") + cell + "'");
@@ -324,6 +324,15 @@ TEST(AgreementsFromCsvTest, ElementCellMustBeZeroOneOrEmpty) {
   auto zero = AgreementsFromCsv("id,title,kind,information-sharing\na,b,c,0\n", cb);
   ASSERT_TRUE(zero.ok()) << zero.status().ToString();
   EXPECT_FALSE((*zero)[0].IsCoded());
+}
+
+TEST(AgreementsFromCsvTest, LongCellsAreCutShortInMessages) {
+  // 59 ASCII bytes then a 2-byte character straddling the 60-byte cut.
+  const std::string cell = std::string(59, 'x') + "\xC3\xA9" + std::string(1000, 'y');
+  auto r = AgreementsFromCsv("id,title,kind,year\na,b,c," + cell + "\n", TestCodebook());
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().message(),
+            "row 2, column 'year': '" + std::string(59, 'x') + "...' is not an integer year");
 }
 
 TEST(AgreementsFromCsvTest, YearMustBeAnInteger) {

@@ -35,8 +35,8 @@ TEST(DiffAgreementsTest, IdenticalContentHasNoEntries) {
   const Json d = DiffAgreements(&a, &b);
   EXPECT_EQ(d["fields"], Json::array());
   EXPECT_EQ(d["elements"], Json::array());
-  EXPECT_EQ(DiffAgreements(nullptr, nullptr), (Json{{"fields", Json::array()},
-                                                    {"elements", Json::array()}}));
+  EXPECT_EQ(DiffAgreements(nullptr, nullptr),
+            (Json{{"fields", Json::array()}, {"elements", Json::array()}}));
 }
 
 TEST(DiffAgreementsTest, ChangedFields) {

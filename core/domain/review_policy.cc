@@ -86,7 +86,7 @@ ReviewStatus EvaluateReview(const Proposal& p, const PolicyRule& rule, const Cod
   } else if (need_groups > 0 || need_approvals > 0) {
     std::string m = "needs " + Plural(std::max(need_groups, need_approvals), "more approval",
                                       "more approvals");
-    if (rule.distinct_groups > 1)
+    if (need_groups > 0 && rule.distinct_groups > 1)
       m += " from " + std::to_string(rule.distinct_groups) + " different stakeholder groups";
     s.missing.push_back(m);
   }

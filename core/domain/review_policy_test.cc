@@ -14,10 +14,8 @@ Codebook TestCodebook() {
   Codebook cb;
   cb.id = "normbase-starter";
   cb.version = 1;
-  cb.categories = {{"cooperation",
-                    "Cooperation",
-                    "",
-                    {{"general-cooperation", "General cooperation", "", ""}}}};
+  cb.categories = {
+      {"cooperation", "Cooperation", "", {{"general-cooperation", "General cooperation", "", ""}}}};
   cb.agreement_kinds = {{"multilateral", "Multilateral"}, {"regional", "Regional"}};
   cb.stakeholder_groups = {{"government", "Government"},
                            {"private-sector", "Private sector"},
@@ -283,8 +281,8 @@ TEST_F(EvaluateReviewTest, RequiredChecks) {
   EXPECT_FALSE(s.approved);
   EXPECT_EQ(s.missing, std::vector<std::string>{"check 'evidence' is pending"});
   s = Eval({{"links", "failed"}, {"evidence", "pending"}});
-  EXPECT_EQ(s.missing, (std::vector<std::string>{"check 'links' is failed",
-                                                 "check 'evidence' is pending"}));
+  EXPECT_EQ(s.missing,
+            (std::vector<std::string>{"check 'links' is failed", "check 'evidence' is pending"}));
   s = Eval({{"links", "passed"}, {"evidence", "passed"}, {"unrelated", "failed"}});
   EXPECT_TRUE(s.approved);
   EXPECT_TRUE(s.can_merge);
@@ -296,7 +294,7 @@ TEST_F(EvaluateReviewTest, StaleBaseIsConflicted) {
   ReviewStatus s = Eval({}, kBase + 1);
   EXPECT_TRUE(s.conflicted);
   EXPECT_EQ(s.state, "conflicted");
-  EXPECT_TRUE(s.approved);  // the votes are fine ...
+  EXPECT_TRUE(s.approved);    // the votes are fine ...
   EXPECT_FALSE(s.can_merge);  // ... but the base moved
   EXPECT_EQ(s.current_base, kBase + 1);
   EXPECT_EQ(s.missing, std::vector<std::string>{
@@ -350,8 +348,8 @@ TEST(CheckTransitionTest, OnlyOpenProposalsMove) {
 }
 
 TEST(ProposalNamesTest, ParseAndNameRoundTrip) {
-  for (auto k : {ProposalKind::kAdd, ProposalKind::kRecode, ProposalKind::kAmend,
-                 ProposalKind::kRetire})
+  for (auto k :
+       {ProposalKind::kAdd, ProposalKind::kRecode, ProposalKind::kAmend, ProposalKind::kRetire})
     EXPECT_EQ(ParseProposalKind(KindName(k)), k);
   for (auto v : {Verdict::kApprove, Verdict::kRequestChanges, Verdict::kComment})
     EXPECT_EQ(ParseVerdict(VerdictName(v)), v);

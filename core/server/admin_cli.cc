@@ -25,6 +25,10 @@ std::shared_ptr<AdminCommands> AddAdminCommands(CLI::App& app) {
   auto c = std::make_shared<AdminCommands>();
   c->admin = app.add_subcommand("admin", "Manage users and tokens on a stopped server's data directory");
   c->admin->require_subcommand(1);
+  // Let the server's options (--data, --config, ...) follow the subcommand:
+  // `normbase-server admin list-users --data DIR`. Subcommands added below
+  // inherit this.
+  c->admin->fallthrough();
   c->create_user = c->admin->add_subcommand("create-user", "Create a user");
   c->create_user->add_option("--name", c->name, "User name")->required();
   c->create_user->add_option("--role", c->role, "contributor, moderator or admin")->capture_default_str();

@@ -65,6 +65,22 @@ void AddServerOptions(CLI::App& app, ServerConfig& c) {
       ->capture_default_str()->group(limits);
   app.add_option("--page-limit", c.service.max_page, "Largest page size of a list")
       ->capture_default_str()->group(limits);
+  auto* live = "Live stream";
+  app.add_option("--allowed-origin", c.allowed_origins,
+                 "Browser origin allowed to open the live stream (repeatable); the server's own origin always is")
+      ->group(live);
+  app.add_option("--stream-queue", c.stream.max_queue,
+                 "Messages waiting per live-stream client before it is closed as too slow (code 4008)")
+      ->capture_default_str()->group(live);
+  app.add_option("--stream-message-limit", c.stream.max_client_message, "Largest message a client may send, bytes")
+      ->capture_default_str()->group(live);
+  app.add_option_function<int>("--stream-idle-timeout",
+                               [&c](int s) { c.stream.idle_timeout = std::chrono::seconds(s); },
+                               "Seconds without traffic before a ping; no answer within as long again closes")
+      ->default_str("30")->check(CLI::Range(2, 3600))->group(live);
+  app.add_option("--replay-window", c.hub.replay_window,
+                 "Events kept in memory for clients that resume with since=N; older ones get a reset")
+      ->capture_default_str()->group(live);
   app.add_option("--sync", c.store.sync,
                  "fsync every commit group (turning it off loses acknowledged writes on power loss)")
       ->capture_default_str();

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <map>
 #include <string>
+#include <vector>
 
 #include "api/http_server.h"
 #include "service/common.h"
@@ -25,6 +26,9 @@ struct ServerConfig {
   std::string ready_file;  // written with the base URL once listening (for scripts, tests)
   std::string log_level = "info";
   api::HttpServerOptions http;
+  api::StreamHooks stream;  // limits of the live stream (hub and admission are wired in main)
+  stream::EventHubOptions hub;
+  std::vector<std::string> allowed_origins;
   store::StoreOptions store;
   service::ServiceConfig service;
   // Per-kind policy values as parsed; FinalizeConfig() applies those given.

@@ -17,6 +17,8 @@
 
 #include "api/api.h"
 #include "api/http_server.h"
+#include "api/stream_admission.h"
+#include "stream/event_hub.h"
 #include "server/app.h"
 #include "server/seed_data.h"
 #include "service/token_hash.h"
@@ -91,9 +93,16 @@ int RunServer(ServerConfig& config, const sigset_t& signals) {
     if (auto s = WritePrivateFile(token_path, **token + "\n"); !s.ok()) return Fail(s);
   }
 
+  // Live stream: the hub takes durable events from the committer and fans them out.
+  stream::EventHub hub(config.hub, **store);
+  (*store)->AddCommitListener([&hub](const std::vector<domain::Event>& events) { hub.Publish(events); });
+  api::StreamAdmitter admitter(accounts, config.allowed_origins);
+  api::StreamHooks hooks = config.stream;
+  hooks.hub = &hub;
+  hooks.admit = [&admitter](const api::HttpRequest& req) { return admitter.Admit(req); };
   api::HttpServer http(config.http, [&api_routes](api::HttpRequest&& req, api::Respond respond) {
     api_routes.Handle(std::move(req), std::move(respond));
-  });
+  }, std::move(hooks));
   auto port = http.Start();
   if (!port.ok()) return Fail(port.status());
   std::string host = config.http.address;

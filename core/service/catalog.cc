@@ -118,12 +118,12 @@ Result<Json> Catalog::History(const std::string& id) const {
     const Json codings = agreement.is_null() ? Json::object() : agreement.value("codings", Json::object());
     auto note = [&](const std::string& element, const char* change, const Json& coding) {
       provenance[element].push_back({{"change", change},
-                                     {"agreement_revision", e.value("agreement_revision", 0)},
-                                     {"dataset_revision", e.value("dataset_revision", 0)},
+                                     {"agreement_revision", e.value("agreement_revision", int64_t{0})},
+                                     {"dataset_revision", e.value("dataset_revision", int64_t{0})},
                                      {"proposal", e.value("proposal", Json(nullptr))},
                                      {"actor_name", e.value("actor_name", Json(nullptr))},
                                      {"author_name", e.value("author_name", Json(nullptr))},
-                                     {"at", e.value("at", 0)},
+                                     {"at", e.value("at", int64_t{0})},  // ms: an int default truncates
                                      {"evidence", coding.is_null() ? Json(nullptr) : coding["evidence"]}});
     };
     for (auto it = codings.begin(); it != codings.end(); ++it) {
@@ -141,13 +141,23 @@ Result<Json> Catalog::History(const std::string& id) const {
   return Json{{"agreement_id", id}, {"versions", versions}, {"provenance", provenance}};
 }
 
-Result<Json> Catalog::Events(uint64_t since, std::optional<size_t> limit) const {
-  const size_t n = std::min(limit.value_or(100), kMaxEventsPage);
-  NB_ASSIGN_OR_RETURN(auto events, store_.ReadEvents(since, n == 0 ? 100 : n));
+Result<Json> Catalog::Events(uint64_t since, std::optional<size_t> limit, bool include_private) const {
+  const size_t n = std::min(limit.value_or(100) == 0 ? 100 : limit.value_or(100), kMaxEventsPage);
   Json items = Json::array();
-  for (const auto& e : events) items.push_back(domain::ToJson(e));
-  const uint64_t last = events.empty() ? since : events.back().seq;
-  return Json{{"items", items}, {"last_seq", store_.LastEventSeq()}, {"next_since", last}};
+  uint64_t scanned = since;
+  // Read in pages until the page is full or the log ends; private events are skipped.
+  while (items.size() < n) {
+    NB_ASSIGN_OR_RETURN(auto events, store_.ReadEvents(scanned, n));
+    for (const auto& e : events) {
+      scanned = e.seq;
+      const bool is_private = e.type.rfind("user.", 0) == 0 || e.type.rfind("token.", 0) == 0;
+      if (is_private && !include_private) continue;
+      items.push_back(domain::ToJson(e));
+      if (items.size() == n) break;
+    }
+    if (events.size() < n) break;
+  }
+  return Json{{"items", items}, {"last_seq", store_.LastEventSeq()}, {"next_since", scanned}};
 }
 
 Result<Json> Catalog::DatasetRevisionInfo(int64_t revision) const {

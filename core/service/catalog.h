@@ -32,7 +32,9 @@ class Catalog {
   Result<Json> GetAgreement(const std::string& id, std::optional<int64_t> revision) const;
   // Every version with who, when, which proposal and why, plus per-element provenance.
   Result<Json> History(const std::string& id) const;
-  Result<Json> Events(uint64_t since, std::optional<size_t> limit) const;
+  // Events after `since`. Account events (user.*, token.*) only when
+  // `include_private` (a moderator is asking).
+  Result<Json> Events(uint64_t since, std::optional<size_t> limit, bool include_private) const;
   Result<Json> DatasetRevisionInfo(int64_t revision) const;
   Result<Json> ExportJson() const;
   Result<std::string> ExportCsv() const;

@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# The second README command: install, build, run every test (ctest).
+# SANITIZE=1 builds with AddressSanitizer + UBSan into build-asan instead.
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+"$root/scripts/install-deps.sh"
+if [ "${SANITIZE:-0}" = 1 ]; then
+  export BUILD_DIR="${BUILD_DIR:-$root/build-asan}" BUILD_TYPE=Debug
+  "$root/scripts/build.sh" -DNORMBASE_TESTS=ON -DNORMBASE_SANITIZE=ON
+else
+  export BUILD_DIR="${BUILD_DIR:-$root/build}"
+  "$root/scripts/build.sh" -DNORMBASE_TESTS=ON
+fi
+cd "$BUILD_DIR"
+ctest --output-on-failure -j "${JOBS:-2}" --timeout 600

@@ -95,6 +95,11 @@ Result<Json> Catalog::ListAgreements(const AgreementQuery& q) const {
 Result<Json> Catalog::GetAgreement(const std::string& id, std::optional<int64_t> revision) const {
   std::optional<domain::Agreement> a;
   if (revision) {
+    // As in ListAgreements: a revision that does not exist yet is not "now".
+    NB_ASSIGN_OR_RETURN(int64_t current, store::DatasetRevision(store_));
+    if (*revision < 1 || *revision > current)
+      return Status::NotFound("dataset revision " + std::to_string(*revision) +
+                              " does not exist (revisions are 1.." + std::to_string(current) + ")");
     NB_ASSIGN_OR_RETURN(a, store::LoadAgreementAt(store_, id, *revision));
     if (!a)
       return Status::NotFound("agreement '" + id + "' did not exist at dataset revision " +

@@ -198,18 +198,22 @@ class RocksStore final : public Store {
 
   // ---- writes ----
   void Submit(Mutation m, CommitCallback done) override {
+    Status refused;
     {
       std::lock_guard lk(mu_);
       if (stopping_) {
-        done(Status::Unavailable("the server is shutting down"));
-        return;
+        refused = Status::Unavailable("the server is shutting down");
+      } else if (queue_.size() >= options_.max_queue) {
+        refused = Status::Unavailable("write queue is full (" + std::to_string(options_.max_queue) +
+                                      " pending); retry shortly");
+      } else {
+        queue_.push_back(Pending{std::move(m), std::move(done)});
       }
-      if (queue_.size() >= options_.max_queue) {
-        done(Status::Unavailable("write queue is full (" + std::to_string(options_.max_queue) +
-                                 " pending); retry shortly"));
-        return;
-      }
-      queue_.push_back(Pending{std::move(m), std::move(done)});
+    }
+    if (!refused.ok()) {
+      // Outside mu_: the callback may use the store (Stats, a retry) without deadlocking.
+      if (done) done(refused);
+      return;
     }
     cv_.notify_one();
   }
@@ -259,6 +263,8 @@ class RocksStore final : public Store {
 
   Result<std::vector<domain::Event>> ReadEvents(uint64_t after, size_t limit) const override {
     std::vector<domain::Event> out;
+    // Nothing follows the largest seq (after + 1 would wrap to the first event).
+    if (limit == 0 || after == UINT64_MAX) return out;
     Status err;
     NB_RETURN_IF_ERROR(Scan(Table::kEvents, "", EncodeU64(after + 1), [&](auto, std::string_view v) {
       auto j = domain::ParseJson(v);

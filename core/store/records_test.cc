@@ -1,0 +1,224 @@
+// Typed records over a real store: versions and time travel, ids that share
+// a prefix, paging, and the user/token indexes.
+#include "store/records.h"
+
+#include <gtest/gtest.h>
+#include <stdlib.h>
+
+#include <filesystem>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+namespace normbase::store {
+namespace {
+
+using domain::Agreement;
+using domain::Json;
+
+class RecordsTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    std::string tmpl = (std::filesystem::temp_directory_path() / "nb-records-XXXXXX").string();
+    ASSERT_NE(mkdtemp(tmpl.data()), nullptr);
+    dir_ = tmpl;
+    StoreOptions o;
+    o.path = dir_;
+    o.sync = false;  // durability is the store test's business, not this one's
+    o.clock = [] { return int64_t{1'000}; };
+    auto s = Store::Open(o);
+    ASSERT_TRUE(s.ok()) << s.status().ToString();
+    store_ = std::move(s).value();
+  }
+  void TearDown() override {
+    store_.reset();
+    std::error_code ec;
+    std::filesystem::remove_all(dir_, ec);
+  }
+
+  void Write(const std::function<Status(WriteContext&)>& fn) {
+    Status s = store_->Commit(fn);
+    ASSERT_TRUE(s.ok()) << s.ToString();
+  }
+
+  static Agreement Make(const std::string& id, int64_t revision, const std::string& title) {
+    Agreement a;
+    a.id = id;
+    a.title = title;
+    a.year = 2015;
+    a.kind = "multilateral";
+    a.revision = revision;
+    return a;
+  }
+
+  std::optional<Agreement> At(const std::string& id, int64_t ds) {
+    auto a = LoadAgreementAt(*store_, id, ds);
+    EXPECT_TRUE(a.ok()) << a.status().ToString();
+    return a.ok() ? *a : std::nullopt;
+  }
+
+  std::string dir_;
+  std::unique_ptr<Store> store_;
+};
+
+TEST_F(RecordsTest, AgreementVersionsAndTimeTravel) {
+  Write([](WriteContext& w) {
+    WriteAgreementVersion(w, Make("un-gge-2015", 1, "First"), 1, Json{{"change", "seeded"}});
+    return Status::Ok();
+  });
+  Write([](WriteContext& w) {
+    WriteAgreementVersion(w, Make("un-gge-2015", 2, "Second"), 3, Json{{"change", "amended"}});
+    return Status::Ok();
+  });
+  Write([](WriteContext& w) {
+    Agreement gone = Make("un-gge-2015", 3, "Second");
+    gone.retired = true;
+    WriteAgreementVersion(w, gone, 5, Json{{"change", "retired"}});
+    return Status::Ok();
+  });
+
+  EXPECT_FALSE(At("un-gge-2015", 0).has_value()) << "existed before its first version";
+  EXPECT_EQ(At("un-gge-2015", 1)->title, "First");
+  EXPECT_EQ(At("un-gge-2015", 2)->title, "First");
+  EXPECT_EQ(At("un-gge-2015", 3)->title, "Second");
+  EXPECT_EQ(At("un-gge-2015", 4)->revision, 2);
+  EXPECT_FALSE(At("un-gge-2015", 5).has_value()) << "a retired agreement is not in the dataset";
+  EXPECT_FALSE(At("un-gge-2015", 99).has_value());
+
+  auto current = LoadAgreement(*store_, "un-gge-2015");
+  ASSERT_TRUE(current.ok() && current->has_value());
+  EXPECT_TRUE((*current)->retired);
+  EXPECT_EQ((*current)->revision, 3);
+
+  auto r1 = LoadAgreementRevision(*store_, "un-gge-2015", 1);
+  ASSERT_TRUE(r1.ok() && r1->has_value());
+  EXPECT_EQ((*r1)->title, "First");
+  auto r9 = LoadAgreementRevision(*store_, "un-gge-2015", 9);
+  ASSERT_TRUE(r9.ok());
+  EXPECT_FALSE(r9->has_value());
+
+  auto history = LoadHistory(*store_, "un-gge-2015");
+  ASSERT_TRUE(history.ok());
+  ASSERT_EQ(history->size(), 3u);
+  for (int i = 0; i < 3; ++i) {
+    EXPECT_EQ((*history)[i]["agreement_revision"], i + 1);
+    EXPECT_EQ((*history)[i]["at"], 1'000);
+  }
+  EXPECT_EQ((*history)[0]["change"], "seeded");
+  EXPECT_EQ((*history)[1]["dataset_revision"], 3);
+  EXPECT_EQ((*history)[2]["agreement"]["retired"], true);
+}
+
+TEST_F(RecordsTest, IdsThatShareAPrefixStayApart) {
+  Write([](WriteContext& w) {
+    WriteAgreementVersion(w, Make("un-gge", 1, "Short id"), 1, Json::object());
+    return Status::Ok();
+  });
+  Write([](WriteContext& w) {
+    WriteAgreementVersion(w, Make("un-gge-2015", 1, "Long id"), 2, Json::object());
+    domain::Proposal p;
+    p.kind = domain::ProposalKind::kRecode;
+    p.agreement_id = "un-gge-2015";
+    p.revisions.emplace_back();
+    for (int64_t id : {1, 2}) {
+      p.id = id;
+      SaveProposal(w, p);
+    }
+    p.id = 3;
+    p.agreement_id = "un-gge";
+    SaveProposal(w, p);
+    return Status::Ok();
+  });
+  EXPECT_FALSE(At("un-gge-2015", 1).has_value());
+  EXPECT_EQ(At("un-gge", 2)->title, "Short id");
+  EXPECT_EQ(LoadHistory(*store_, "un-gge")->size(), 1u);
+  EXPECT_EQ(LoadHistory(*store_, "un-gge-2015")->size(), 1u);
+  EXPECT_TRUE(LoadHistory(*store_, "un")->empty());
+  EXPECT_EQ(*ProposalIdsForAgreement(*store_, "un-gge"), (std::vector<int64_t>{3}));
+  EXPECT_EQ(*ProposalIdsForAgreement(*store_, "un-gge-2015"), (std::vector<int64_t>{1, 2}));
+}
+
+TEST_F(RecordsTest, ForEachPagesAfterAnId) {
+  Write([](WriteContext& w) {
+    for (const char* id : {"bb", "aa", "cc", "aa-2"})
+      WriteAgreementVersion(w, Make(id, 1, id), 1, Json::object());
+    domain::Proposal p;
+    p.agreement_id = "aa";
+    p.revisions.emplace_back();
+    for (int64_t id = 1; id <= 300; ++id) {  // past one byte of the big-endian key
+      p.id = id;
+      SaveProposal(w, p);
+    }
+    return Status::Ok();
+  });
+  std::vector<std::string> ids;
+  ASSERT_TRUE(ForEachAgreement(*store_, "aa", [&](Agreement&& a) {
+                ids.push_back(a.id);
+                return true;
+              }).ok());
+  EXPECT_EQ(ids, (std::vector<std::string>{"aa-2", "bb", "cc"}));
+
+  std::vector<int64_t> pids;
+  ASSERT_TRUE(ForEachProposal(*store_, 254, [&](domain::Proposal&& p) {
+                pids.push_back(p.id);
+                return pids.size() < 3;
+              }).ok());
+  EXPECT_EQ(pids, (std::vector<int64_t>{255, 256, 257}));
+}
+
+TEST_F(RecordsTest, DatasetRevisionsCountFromZero) {
+  EXPECT_EQ(*DatasetRevision(*store_), 0);
+  Write([](WriteContext& w) -> Status {
+    NB_ASSIGN_OR_RETURN(int64_t ds, NextDatasetRevision(w));
+    EXPECT_EQ(ds, 1);
+    SaveDatasetRevision(w, ds, Json{{"revision", ds}, {"reason", "seed"}});
+    // Visible to the rest of the same mutation.
+    NB_ASSIGN_OR_RETURN(int64_t now, DatasetRevision(w));
+    EXPECT_EQ(now, 1);
+    return Status::Ok();
+  });
+  EXPECT_EQ(*DatasetRevision(*store_), 1);
+  auto rec = LoadDatasetRevision(*store_, 1);
+  ASSERT_TRUE(rec.ok() && rec->has_value());
+  EXPECT_EQ((**rec)["reason"], "seed");
+  EXPECT_FALSE(LoadDatasetRevision(*store_, 2)->has_value());
+}
+
+TEST_F(RecordsTest, UsersAndTokensByNameAndOwner) {
+  Write([](WriteContext& w) {
+    for (int64_t id : {1, 256}) {
+      domain::User u;
+      u.id = id;
+      u.name = "user" + std::to_string(id);
+      u.stakeholder_group = "academia";
+      SaveUser(w, u);
+      domain::TokenRecord t;
+      t.user_id = id;
+      for (int64_t tid : {1, 2}) {
+        t.id = id * 10 + tid;
+        SaveToken(w, "hash-" + std::to_string(t.id), t);
+      }
+    }
+    return Status::Ok();
+  });
+  auto found = FindUserByName(*store_, "user256");
+  ASSERT_TRUE(found.ok() && found->has_value());
+  EXPECT_EQ((*found)->id, 256);
+  EXPECT_FALSE(FindUserByName(*store_, "nobody")->has_value());
+  int users = 0;
+  ASSERT_TRUE(ForEachUser(*store_, [&](domain::User&&) { return ++users, true; }).ok());
+  EXPECT_EQ(users, 2);
+
+  auto tokens = TokensOfUser(*store_, 1);
+  ASSERT_TRUE(tokens.ok());
+  ASSERT_EQ(tokens->size(), 2u);
+  EXPECT_EQ((*tokens)[0].first, "hash-11");
+  EXPECT_EQ((*tokens)[1].second.id, 12);
+  EXPECT_EQ(TokensOfUser(*store_, 256)->size(), 2u);
+  auto by_hash = LoadTokenByHash(*store_, "hash-2562");
+  ASSERT_TRUE(by_hash.ok() && by_hash->has_value());
+  EXPECT_EQ((*by_hash)->user_id, 256);
+}
+
+}  // namespace
+}  // namespace normbase::store

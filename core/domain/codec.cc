@@ -82,7 +82,43 @@ Json OptionalString(const std::string& s) { return s.empty() ? Json(nullptr) : J
 
 }  // namespace
 
+namespace {
+
+// Deeper documents are refused before parsing: nlohmann's parser is iterative,
+// but copying, comparing and dumping a value recurse once per level, so a
+// small body of nested brackets would overflow a thread's stack. Normbase's
+// own documents nest fewer than ten levels.
+constexpr int kMaxJsonDepth = 64;
+
+// True when no array or object in `text` nests deeper than kMaxJsonDepth
+// (brackets inside strings do not count). Malformed text is left to the parser.
+bool NestingWithinLimit(std::string_view text) {
+  int depth = 0;
+  bool in_string = false;
+  for (size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    if (in_string) {
+      if (c == '\\')
+        ++i;
+      else if (c == '"')
+        in_string = false;
+    } else if (c == '"') {
+      in_string = true;
+    } else if (c == '[' || c == '{') {
+      if (++depth > kMaxJsonDepth) return false;
+    } else if (c == ']' || c == '}') {
+      --depth;
+    }
+  }
+  return true;
+}
+
+}  // namespace
+
 Result<Json> ParseJson(std::string_view text) {
+  if (!NestingWithinLimit(text))
+    return Status::InvalidArgument("malformed JSON: nested deeper than " +
+                                   std::to_string(kMaxJsonDepth) + " levels");
   Json j = Json::parse(text.begin(), text.end(), nullptr, /*allow_exceptions=*/false);
   if (j.is_discarded()) {
     // Parse again with exceptions to get the position; cheap on the error path only.

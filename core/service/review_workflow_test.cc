@@ -9,6 +9,7 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <deque>
 #include <filesystem>
 #include <fstream>
 #include <future>
@@ -81,6 +82,13 @@ Json Recode(const std::string& agreement, int64_t base,
               {"rationale", rationale}};
 }
 
+// The body of a revision: a proposal document without kind and target.
+Json RevisionOf(Json proposal) {
+  proposal.erase("kind");
+  proposal.erase("agreement_id");
+  return proposal;
+}
+
 // An agreement of the seed without codings, so recodes only add elements.
 constexpr char kTarget[] = "un-gge-2010";
 constexpr char kOther[] = "un-gge-2013";
@@ -147,8 +155,10 @@ class ReviewWorkflowTest : public ::testing::Test {
     auto r = Review(actor, id, "approve");
     ASSERT_TRUE(r.ok()) << actor.name << ": " << r.status().ToString();
   }
+  // `body` may be a whole proposal document: a revision keeps the kind and target.
   Result<Json> Revise(const User& actor, int64_t id, const Json& body) {
-    return Await([&](Done<Json> d) { proposals_->Revise(actor, id, body, std::move(d)); });
+    return Await(
+        [&](Done<Json> d) { proposals_->Revise(actor, id, RevisionOf(body), std::move(d)); });
   }
   Result<Json> Merge(const User& actor, int64_t id, const Json& body = Json::object()) {
     return Await([&](Done<Json> d) { proposals_->Merge(actor, id, body, std::move(d)); });
@@ -328,7 +338,8 @@ TEST_F(ReviewWorkflowTest, ARationaleOnlyRevisionResetsVotesWhenThePolicySaysSo)
   Approve(bob_, id);
   Approve(carol_, id);
   auto rev = Await([&](Done<Json> d) {
-    proposals.Revise(alice_, id, Recode(kTarget, 1, codings, "a better reason"), std::move(d));
+    proposals.Revise(alice_, id, RevisionOf(Recode(kTarget, 1, codings, "a better reason")),
+                     std::move(d));
   });
   ASSERT_TRUE(rev.ok()) << rev.status().ToString();
   auto view = proposals.Get(id);
@@ -447,14 +458,12 @@ TEST_F(ReviewWorkflowTest, AMergeRecordsRevisionsHistoryAndEvents) {
 }
 
 TEST_F(ReviewWorkflowTest, ConflictingRecodesAndTheRebase) {
-  const int64_t first =
-      Propose(alice_, Recode(kTarget, 1,
-                             {{"general-cooperation", "from the first"},
-                              {"information-sharing", "only the first"}}));
-  const int64_t second =
-      Propose(alice_, Recode(kTarget, 1,
-                             {{"general-cooperation", "from the second"},
-                              {"human-rights", "only the second"}}));
+  const int64_t first = Propose(alice_, Recode(kTarget, 1,
+                                               {{"general-cooperation", "from the first"},
+                                                {"information-sharing", "only the first"}}));
+  const int64_t second = Propose(alice_, Recode(kTarget, 1,
+                                                {{"general-cooperation", "from the second"},
+                                                 {"human-rights", "only the second"}}));
   for (int64_t p : {first, second}) {
     Approve(bob_, p);
     Approve(carol_, p);
@@ -524,11 +533,13 @@ TEST_F(ReviewWorkflowTest, ConflictingRecodesAndTheRebase) {
 
 TEST_F(ReviewWorkflowTest, AnAddWhoseTitleMatchesIsRefusedAtMerge) {
   auto add = [](const std::string& id, const std::string& title) {
-    return Json{{"kind", "add"},
-                {"agreement", {{"id", id}, {"title", title}, {"year", 2018}, {"kind", "multistakeholder"}}},
-                {"rationale", "missing from the dataset"}};
+    return Json{
+        {"kind", "add"},
+        {"agreement", {{"id", id}, {"title", title}, {"year", 2018}, {"kind", "multistakeholder"}}},
+        {"rationale", "missing from the dataset"}};
   };
-  const int64_t dup = Propose(alice_, add("paris-call-copy", "PARIS CALL for Trust and Security in  Cyberspace!"));
+  const int64_t dup =
+      Propose(alice_, add("paris-call-copy", "PARIS CALL for Trust and Security in  Cyberspace!"));
   const int64_t fresh = Propose(alice_, add("a-new-pledge-2024", "A New Pledge"));
   for (int64_t p : {dup, fresh}) {
     Approve(bob_, p);
@@ -536,7 +547,8 @@ TEST_F(ReviewWorkflowTest, AnAddWhoseTitleMatchesIsRefusedAtMerge) {
   }
   auto refused = Merge(mod_, dup);
   EXPECT_EQ(refused.status().code(), Code::kAlreadyExists) << refused.status().ToString();
-  EXPECT_TRUE(Contains(refused.status().message(), "paris-call-2018")) << refused.status().message();
+  EXPECT_TRUE(Contains(refused.status().message(), "paris-call-2018"))
+      << refused.status().message();
   EXPECT_EQ(DatasetRevision(), 1);
   EXPECT_FALSE(store::LoadAgreement(*store_, "paris-call-copy")->has_value());
   EXPECT_EQ(Get(dup)["stored_status"], "open");
@@ -658,7 +670,7 @@ TEST_F(ReviewWorkflowTest, ConcurrentVotesMergesAndRebasesKeepTheInvariants) {
 
   std::mutex mu;
   std::map<int64_t, int> merges_ok, votes_ok, revisions_ok;  // GUARDED_BY(mu)
-  std::vector<std::string> unexpected;                        // GUARDED_BY(mu)
+  std::vector<std::string> unexpected;                       // GUARDED_BY(mu)
   auto record = [&](const char* what, int64_t id, const Status& s,
                     std::initializer_list<Code> expected, std::map<int64_t, int>& ok_count) {
     std::lock_guard lk(mu);
@@ -674,8 +686,54 @@ TEST_F(ReviewWorkflowTest, ConcurrentVotesMergesAndRebasesKeepTheInvariants) {
     return true;
   };
 
+  // The author follows the live events and rebases a proposal as soon as a
+  // merge leaves it conflicted, while the reviewers are still at work. The
+  // listener runs on the committer thread, so it only hands the id on.
+  struct Inbox {
+    std::mutex mu;
+    std::condition_variable cv;
+    std::deque<int64_t> conflicted;  // GUARDED_BY(mu)
+    bool closed = false;             // GUARDED_BY(mu)
+  };
+  auto inbox = std::make_shared<Inbox>();
+  store_->AddCommitListener([inbox](const std::vector<domain::Event>& events) {
+    std::lock_guard lk(inbox->mu);
+    for (const auto& e : events)
+      if (e.type == "proposal.conflicted")
+        inbox->conflicted.push_back(std::stoll(e.subjects.at("proposal")));
+    inbox->cv.notify_all();
+  });
+
   int rounds = 0;
   for (; rounds < kMaxRounds && !all_merged(); ++rounds) {
+    {
+      std::lock_guard lk(inbox->mu);
+      inbox->closed = false;
+    }
+    std::thread author([&] {
+      WaitGroup wg;
+      for (;;) {
+        int64_t id = 0;
+        {
+          std::unique_lock lk(inbox->mu);
+          inbox->cv.wait(lk, [&] { return inbox->closed || !inbox->conflicted.empty(); });
+          if (inbox->conflicted.empty()) break;
+          id = inbox->conflicted.front();
+          inbox->conflicted.pop_front();
+        }
+        // The listener hears a merge once it is durable: the new base is readable.
+        const int64_t base = Agreement(target.at(id)).revision;
+        const std::string quote = "rebased " + std::to_string(id) + " on " + std::to_string(base);
+        wg.Add();
+        proposals_->Revise(
+            alice_, id, RevisionOf(Recode(target.at(id), base, {{"general-cooperation", quote}})),
+            [&, id](Result<Json> r) {
+              record("revise", id, r.status(), {}, revisions_ok);
+              wg.Done();
+            });
+      }
+      EXPECT_TRUE(wg.Wait()) << "author timed out";
+    });
     std::vector<std::thread> threads;
     for (int t = 0; t < kThreads; ++t) {
       threads.emplace_back([&, t] {
@@ -691,34 +749,21 @@ TEST_F(ReviewWorkflowTest, ConcurrentVotesMergesAndRebasesKeepTheInvariants) {
                                 });
           wg.Add();
           proposals_->Merge(reviewers[t], id, Json::object(), [&, id](Result<Json> r) {
-            record("merge", id, r.status(), {Code::kConflict, Code::kPreconditionFailed}, merges_ok);
+            record("merge", id, r.status(), {Code::kConflict, Code::kPreconditionFailed},
+                   merges_ok);
             wg.Done();
           });
         }
         EXPECT_TRUE(wg.Wait()) << "reviewer " << t << " timed out";
       });
     }
-    // The author rebases whatever a merge left conflicted, meanwhile.
-    threads.emplace_back([&] {
-      WaitGroup wg;
-      for (int64_t id : ids) {
-        const Json view = Get(id);
-        if (view["state"] != "conflicted") continue;
-        const int64_t base = Agreement(target[id]).revision;
-        wg.Add();
-        proposals_->Revise(
-            alice_, id,
-            Recode(target[id], base,
-                   {{"general-cooperation", "rebased " + std::to_string(id) + " on " +
-                                                std::to_string(base)}}),
-            [&, id](Result<Json> r) {
-              record("revise", id, r.status(), {Code::kConflict}, revisions_ok);
-              wg.Done();
-            });
-      }
-      EXPECT_TRUE(wg.Wait()) << "author timed out";
-    });
     for (auto& th : threads) th.join();
+    {
+      std::lock_guard lk(inbox->mu);
+      inbox->closed = true;
+      inbox->cv.notify_all();
+    }
+    author.join();
   }
   ASSERT_TRUE(unexpected.empty()) << unexpected.front() << " (and " << unexpected.size() - 1
                                   << " more)";
@@ -761,8 +806,9 @@ TEST_F(ReviewWorkflowTest, ConcurrentVotesMergesAndRebasesKeepTheInvariants) {
       EXPECT_EQ(entry["agreement_revision"], r) << a;
       if (r == 1) continue;
       const int64_t proposal = entry["proposal"].get<int64_t>();
-      EXPECT_EQ(target[proposal], a);
-      EXPECT_TRUE(merged_here.insert(proposal).second) << "proposal " << proposal << " merged twice";
+      EXPECT_EQ(target.at(proposal), a);
+      EXPECT_TRUE(merged_here.insert(proposal).second)
+          << "proposal " << proposal << " merged twice";
       EXPECT_EQ(entry["dataset_revision"], ds_of[proposal]);
       // What was merged is what the proposal's final revision proposed.
       const Json final_rev = Get(proposal)["revisions"].back();
@@ -776,7 +822,7 @@ TEST_F(ReviewWorkflowTest, ConcurrentVotesMergesAndRebasesKeepTheInvariants) {
   const auto events = EventsAfter(0);
   ASSERT_EQ(events.size(), store_->LastEventSeq());
   std::map<int64_t, int> merged_events;
-  int changed_events = 0;
+  int changed_events = 0, conflicted_events = 0;
   for (size_t i = 0; i < events.size(); ++i) {
     ASSERT_EQ(events[i].seq, i + 1) << "gap in the event log";
     if (events[i].type == "proposal.merged") {
@@ -785,10 +831,13 @@ TEST_F(ReviewWorkflowTest, ConcurrentVotesMergesAndRebasesKeepTheInvariants) {
       EXPECT_EQ(Json::parse(events[i].payload)["dataset_revision"], ds_of[id]);
     }
     if (events[i].type == "agreement.changed") ++changed_events;
+    if (events[i].type == "proposal.conflicted") ++conflicted_events;
   }
   EXPECT_EQ(merged_events.size(), ids.size());
   for (const auto& [id, count] : merged_events) EXPECT_EQ(count, 1) << "proposal " << id;
   EXPECT_EQ(changed_events, static_cast<int>(ids.size()));
+  // Each agreement's first merge left its other proposal conflicted, once.
+  EXPECT_EQ(conflicted_events, kAgreements * (kPerAgreement - 1));
 }
 
 }  // namespace

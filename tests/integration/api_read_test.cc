@@ -217,8 +217,7 @@ TEST_F(ReadApiTest, FilterByElement) {
   ASSERT_TRUE(IsStatus(r, 200));
   EXPECT_EQ(Ids(r.json()["items"]), expected);
   EXPECT_TRUE(expected.count(kParisCall));
-  EXPECT_EQ(r.json()["coverage"]["coded"].get<size_t>(), expected.size())
-      << "every match is coded";
+  EXPECT_EQ(r.json()["coverage"]["coded"].get<size_t>(), expected.size()) << "every match is coded";
 
   // An element nobody has coded yet: empty, not an error.
   r = c.Get("/api/v1/agreements?element=ransomware");
@@ -243,7 +242,7 @@ TEST_F(ReadApiTest, FilterByYearRange) {
     auto r = c.Get(q);
     EXPECT_TRUE(IsStatus(r, 200)) << q;
     EXPECT_EQ(Ids(r.json()["items"]), expected) << q;
-    for (const auto& a : r.json()["items"]) {
+    for (const json page = r.json(); const auto& a : page["items"]) {
       if (from) {
         EXPECT_GE(a["year"].get<int>(), *from);
       }
@@ -351,10 +350,10 @@ TEST_F(ReadApiTest, UnknownAgreementIs404) {
   auto c = Client();
   EXPECT_TRUE(IsProblem(c.Get("/api/v1/agreements/no-such-agreement"), 404,
                         "'no-such-agreement' does not exist"));
-  EXPECT_TRUE(IsProblem(c.Get("/api/v1/agreements/no-such-agreement/history"), 404,
-                        "does not exist"));
-  EXPECT_TRUE(IsProblem(c.Get(std::string("/api/v1/agreements/") + kParisCall + "?revision=9"),
-                        404, "dataset revision 9"));
+  EXPECT_TRUE(
+      IsProblem(c.Get("/api/v1/agreements/no-such-agreement/history"), 404, "does not exist"));
+  EXPECT_TRUE(IsProblem(c.Get(std::string("/api/v1/agreements/") + kParisCall + "?revision=9"), 404,
+                        "dataset revision 9"));
 }
 
 TEST_F(ReadApiTest, HistoryShowsTheSeedVersionAndProvenance) {
@@ -473,10 +472,9 @@ TEST_F(ReadApiTest, ExportCsvHasOneRowPerAgreementAndOneColumnPerElement) {
 
   // Header: the agreement fields, then the elements in codebook order.
   const json cb = c.Get("/api/v1/codebook").json();
-  std::vector<std::string> expected_header = {"id",     "title",   "year",
-                                              "date",   "kind",    "leading_stakeholders",
-                                              "parties", "source_url", "bpf_inclusion",
-                                              "coded"};
+  std::vector<std::string> expected_header = {
+      "id",      "title",      "year",          "date", "kind", "leading_stakeholders",
+      "parties", "source_url", "bpf_inclusion", "coded"};
   const size_t fixed = expected_header.size();
   for (const auto& cat : cb["categories"])
     for (const auto& e : cat["elements"]) expected_header.push_back(e["id"]);
@@ -496,8 +494,8 @@ TEST_F(ReadApiTest, ExportCsvHasOneRowPerAgreementAndOneColumnPerElement) {
     EXPECT_EQ(row[9], a["coded"].get<bool>() ? "1" : "0");
     for (size_t col = fixed; col < row.size(); ++col) {
       ASSERT_TRUE(row[col] == "0" || row[col] == "1") << row[0] << " " << rows[0][col];
-      EXPECT_EQ(row[col] == "1", a["codings"].contains(rows[0][col])) << row[0] << " "
-                                                                      << rows[0][col];
+      EXPECT_EQ(row[col] == "1", a["codings"].contains(rows[0][col]))
+          << row[0] << " " << rows[0][col];
     }
   }
   EXPECT_EQ(seen.size(), static_cast<size_t>(kSeedAgreements));

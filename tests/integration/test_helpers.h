@@ -53,9 +53,9 @@ inline ::testing::AssertionResult IsProblem(const HttpResult& r, int status,
 
 inline ::testing::AssertionResult IsStatus(const HttpResult& r, int status) {
   if (r.status == status) return ::testing::AssertionSuccess();
-  return ::testing::AssertionFailure() << "status " << r.status << " (expected " << status
-                                       << ")\n  body: " << r.body
-                                       << (r.error.empty() ? "" : "\n  error: " + r.error);
+  return ::testing::AssertionFailure()
+         << "status " << r.status << " (expected " << status << ")\n  body: " << r.body
+         << (r.error.empty() ? "" : "\n  error: " + r.error);
 }
 
 // The sequence number of the newest event: every write appends at least one
@@ -140,31 +140,33 @@ inline std::set<std::string> Ids(const json& items) {
 
 // A valid new agreement for add proposals and imports.
 inline json NewAgreement(const std::string& id, int year = 2024) {
-  return json{{"id", id},
-              {"title", "Test agreement " + id},
-              {"year", year},
-              {"kind", "bilateral"},
-              {"leading_stakeholders", {"government"}},
-              {"parties", "Two test states"},
-              {"source_url", "https://example.org/" + id},
-              {"codings",
-               {{"human-rights",
-                 {{"evidence", {{{"quote", "Both parties respect human rights online."},
-                                 {"locator", "art. 1"}}}},
-                  {"note", "operative"}}}}}};
+  return json{
+      {"id", id},
+      {"title", "Test agreement " + id},
+      {"year", year},
+      {"kind", "bilateral"},
+      {"leading_stakeholders", {"government"}},
+      {"parties", "Two test states"},
+      {"source_url", "https://example.org/" + id},
+      {"codings",
+       {{"human-rights",
+         {{"evidence",
+           {{{"quote", "Both parties respect human rights online."}, {"locator", "art. 1"}}}},
+          {"note", "operative"}}}}}};
 }
 
 // A recode body for `agreement` (a record as GET returns it).
 inline json RecodeBody(const json& agreement, const std::string& element,
                        const std::string& rationale = "recoded after reading the text") {
-  return json{{"kind", "recode"},
-              {"agreement_id", agreement["id"]},
-              {"base_revision", agreement["revision"]},
-              {"codings",
-               {{element,
-                 {{"evidence", {{{"quote", "A verbatim quote for " + element}, {"locator", "p. 1"}}}},
-                  {"note", "test"}}}}},
-              {"rationale", rationale}};
+  return json{
+      {"kind", "recode"},
+      {"agreement_id", agreement["id"]},
+      {"base_revision", agreement["revision"]},
+      {"codings",
+       {{element,
+         {{"evidence", {{{"quote", "A verbatim quote for " + element}, {"locator", "p. 1"}}}},
+          {"note", "test"}}}}},
+      {"rationale", rationale}};
 }
 
 // RFC 4180 reader for the export: quoted fields with commas, doubled quotes

@@ -93,23 +93,23 @@ class HttpClient::Impl {
         }
       }
       stream_->expires_after(std::chrono::milliseconds(timeout_ms_));
-      auto ec = Run([&](auto handler) { http::async_write(*stream_, req, handler); });
-      if (ec) {
-        Close();
-        if (reused && attempt == 0 && IsStaleConnection(ec)) continue;
-        out.error = "write: " + ec.message();
-        return out;
-      }
+      const auto write_ec = Run([&](auto handler) { http::async_write(*stream_, req, handler); });
+      // Even when the write failed, the server may have answered before it
+      // closed (413 and 431 are sent before the rest of the request is read):
+      // read what is there.
       http::response_parser<http::string_body> parser;
       parser.body_limit(kMaxResponseBody);
       parser.header_limit(kMaxResponseHeader);
       if (method == "HEAD") parser.skip(true);
-      ec = Run([&](auto handler) { http::async_read(*stream_, buffer_, parser, handler); });
+      stream_->expires_after(std::chrono::milliseconds(timeout_ms_));
+      auto ec = Run([&](auto handler) { http::async_read(*stream_, buffer_, parser, handler); });
       if (ec) {
         const bool nothing = !parser.got_some();
         Close();
-        if (reused && attempt == 0 && nothing && IsStaleConnection(ec)) continue;
-        out.error = "read: " + ec.message();
+        if (reused && attempt == 0 && nothing &&
+            (IsStaleConnection(ec) || IsStaleConnection(write_ec)))
+          continue;
+        out.error = write_ec ? "write: " + write_ec.message() : "read: " + ec.message();
         return out;
       }
       auto& res = parser.get();
@@ -141,10 +141,11 @@ class HttpClient::Impl {
       stream->expires_at(deadline);
       std::size_t n = 0;
       auto ec = Run([&](auto handler) {
-        stream->async_read_some(net::buffer(buf), [&n, handler](beast::error_code e, std::size_t k) {
-          n = k;
-          handler(e, k);
-        });
+        stream->async_read_some(net::buffer(buf),
+                                [&n, handler](beast::error_code e, std::size_t k) {
+                                  n = k;
+                                  handler(e, k);
+                                });
       });
       got.append(buf, n);
       if (ec) break;  // EOF, reset or the deadline
@@ -176,9 +177,8 @@ class HttpClient::Impl {
     if (ec) return ec;
     stream->expires_after(std::chrono::milliseconds(timeout_ms_));
     ec = Run([&](auto handler) {
-      stream->async_connect(endpoints, [handler](beast::error_code e, const tcp::endpoint&) {
-        handler(e, 0);
-      });
+      stream->async_connect(
+          endpoints, [handler](beast::error_code e, const tcp::endpoint&) { handler(e, 0); });
     });
     if (ec) {
       stream.reset();

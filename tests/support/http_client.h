@@ -16,7 +16,7 @@
 namespace normbase::testing {
 
 struct HttpResult {
-  int status = 0;  // 0: the connection failed (see error)
+  int status = 0;                              // 0: the connection failed (see error)
   std::map<std::string, std::string> headers;  // lower-case names
   std::string body;
   std::string error;

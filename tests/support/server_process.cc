@@ -153,9 +153,9 @@ ServerProcess::~ServerProcess() {
 }
 
 std::vector<std::string> ServerProcess::CommandLine() const {
-  std::vector<std::string> args = {BinaryPath(), "--data",      data_dir_,   "--listen",
-                                   "127.0.0.1:0", "--ready-file", ready_path_, "--log-level",
-                                   "warn"};
+  std::vector<std::string> args = {BinaryPath(), "--data",      data_dir_,
+                                   "--listen",   "127.0.0.1:0", "--ready-file",
+                                   ready_path_,  "--log-level", "warn"};
   args.insert(args.end(), extra_args_.begin(), extra_args_.end());
   return args;
 }

@@ -35,6 +35,8 @@ const char* TypeSlug(int status) {
     case 409: return "conflict";
     case 413: return "too-large";
     case 415: return "unsupported-media-type";
+    case 426: return "upgrade-required";
+    case 431: return "headers-too-large";
     case 503: return "unavailable";
     default: return status >= 500 ? "internal" : "error";
   }
@@ -54,6 +56,7 @@ int HttpStatusFor(const Status& s) {
     case C::kPermissionDenied: return 403;
     case C::kPreconditionFailed: return 409;  // the state (review status) does not allow it yet
     case C::kTooLarge: return 413;
+    case C::kUnsupportedMedia: return 415;
     case C::kUnavailable: return 503;
     case C::kInternal: return 500;
   }

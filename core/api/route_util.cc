@@ -6,24 +6,32 @@ namespace normbase::api {
 
 RouteHandler Authed(ApiServices& s, AuthedHandler h) {
   return [&s, h = std::move(h)](const HttpRequest& req, const PathParams& p, Respond respond) {
-    std::string_view auth = req.authorization;
-    constexpr std::string_view kBearer = "Bearer ";
-    if (auth.empty())
+    if (req.authorization.empty())
       return respond(Problem(Status::Unauthenticated(
           "this request changes data and needs a token: send 'Authorization: Bearer <token>'")));
-    if (auth.size() <= kBearer.size() || auth.substr(0, kBearer.size()) != kBearer)
-      return respond(Problem(Status::Unauthenticated("the Authorization header must be 'Bearer <token>'")));
-    auto user = s.accounts.Authenticate(auth.substr(kBearer.size()));
+    auto token = BearerToken(req.authorization);
+    if (!token.ok()) return respond(Problem(token.status()));
+    auto user = s.accounts.Authenticate(*token);
     if (!user.ok()) return respond(Problem(user.status()));
     h(*user, req, p, std::move(respond));
   };
+}
+
+Result<std::string> BearerToken(const std::string& header) {
+  // The scheme is case-insensitive (RFC 9110 section 11.1).
+  constexpr size_t kSchemeLength = 7;  // "Bearer "
+  std::string scheme = header.substr(0, kSchemeLength);
+  for (auto& c : scheme) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  if (header.size() <= kSchemeLength || scheme != "bearer ")
+    return Status::Unauthenticated("the Authorization header must be 'Bearer <token>'");
+  return header.substr(kSchemeLength);
 }
 
 Result<domain::Json> JsonBody(const HttpRequest& req) {
   if (req.body.empty()) return domain::Json(nullptr);
   const std::string& ct = req.content_type;
   if (!ct.empty() && ct.rfind("application/json", 0) != 0 && ct.find("+json") == std::string::npos)
-    return Status::InvalidArgument("unsupported Content-Type '" + ct + "': send application/json");
+    return Status::UnsupportedMedia("unsupported Content-Type '" + ct + "': send application/json");
   return domain::ParseJson(req.body);
 }
 

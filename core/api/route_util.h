@@ -15,6 +15,8 @@ using AuthedHandler =
     std::function<void(const domain::User&, const HttpRequest&, const PathParams&, Respond)>;
 RouteHandler Authed(ApiServices& s, AuthedHandler h);
 
+// The token of an "Authorization: Bearer <token>" header (scheme in any case).
+Result<std::string> BearerToken(const std::string& header);
 // The JSON body; null when the body is empty. 415 unless JSON, 400 when malformed.
 Result<domain::Json> JsonBody(const HttpRequest& req);
 Result<std::optional<int64_t>> QueryInt(const HttpRequest& req, const char* name);

@@ -95,8 +95,10 @@ void AddReadRoutes(Router& r, ApiServices& s) {
     if (*limit) l = static_cast<size_t>(**limit);
     // Account events are shown to moderators only; the token is optional here.
     bool privileged = false;
-    if (req.authorization.rfind("Bearer ", 0) == 0) {
-      auto u = s.accounts.Authenticate(req.authorization.substr(7));
+    if (!req.authorization.empty()) {
+      auto token = BearerToken(req.authorization);
+      if (!token.ok()) return respond(Problem(token.status()));
+      auto u = s.accounts.Authenticate(*token);
       if (!u.ok()) return respond(Problem(u.status()));
       privileged = domain::RoleAllows(u->role, domain::Role::kModerator);
     }

@@ -18,11 +18,8 @@ Result<stream::StreamAdmission> StreamAdmitter::Admit(const HttpRequest& req) co
   }
   stream::StreamAdmission a;
   std::string token;
-  constexpr std::string_view kBearer = "Bearer ";
   if (!req.authorization.empty()) {
-    if (req.authorization.rfind(kBearer, 0) != 0)
-      return Status::Unauthenticated("the Authorization header must be 'Bearer <token>'");
-    token = req.authorization.substr(kBearer.size());
+    NB_ASSIGN_OR_RETURN(token, BearerToken(req.authorization));
   } else {
     token = QueryString(req, "token");
   }

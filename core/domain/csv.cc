@@ -10,6 +10,20 @@ namespace normbase::domain {
 
 namespace {
 
+// Spreadsheets run a cell that starts with = + - @ as a formula (CSV
+// injection). Free-text cells that would are exported with a leading
+// apostrophe, which spreadsheets show as text and the importer removes.
+bool LooksLikeFormula(const std::string& v, size_t at) {
+  return v.size() > at && (v[at] == '=' || v[at] == '+' || v[at] == '-' || v[at] == '@');
+}
+
+std::string SpreadsheetSafe(const std::string& v) { return LooksLikeFormula(v, 0) ? "'" + v : v; }
+
+std::string FromSpreadsheet(const std::string& v) {
+  return v.size() > 1 && v[0] == '\'' && LooksLikeFormula(v, 1) ? v.substr(1) : v;
+}
+
+
 constexpr std::string_view kUtf8Bom = "\xEF\xBB\xBF";
 constexpr std::string_view kImportedNote = "imported from CSV without evidence";
 
@@ -167,12 +181,12 @@ std::string ExportAgreementsCsv(const std::vector<Agreement>& agreements, const 
   for (const Agreement& a : agreements) {
     row.clear();
     row.push_back(a.id);
-    row.push_back(a.title);
+    row.push_back(SpreadsheetSafe(a.title));
     row.push_back(a.year ? std::to_string(*a.year) : std::string());
     row.push_back(a.date.value_or(std::string()));
     row.push_back(a.kind);
     row.push_back(Join(a.leading_stakeholders, ';'));
-    row.push_back(a.parties);
+    row.push_back(SpreadsheetSafe(a.parties));
     row.push_back(a.source_url);
     row.push_back(a.bpf_inclusion.status);
     row.push_back(a.IsCoded() ? "1" : "0");
@@ -239,7 +253,7 @@ Result<std::vector<Agreement>> AgreementsFromCsv(std::string_view text, const Co
           a.id = cell;
           break;
         case kTitle:
-          a.title = cell;
+          a.title = FromSpreadsheet(cell);
           break;
         case kYear: {
           const std::string_view v = Trim(cell);
@@ -261,7 +275,7 @@ Result<std::vector<Agreement>> AgreementsFromCsv(std::string_view text, const Co
           a.leading_stakeholders = SplitTrimmed(cell, ';');
           break;
         case kParties:
-          a.parties = cell;
+          a.parties = FromSpreadsheet(cell);
           break;
         case kSourceUrl:
           a.source_url = cell;

@@ -13,6 +13,7 @@ const char* Status::CodeName(Code c) {
     case Code::kPermissionDenied: return "PermissionDenied";
     case Code::kPreconditionFailed: return "PreconditionFailed";
     case Code::kTooLarge: return "TooLarge";
+    case Code::kUnsupportedMedia: return "UnsupportedMedia";
     case Code::kUnavailable: return "Unavailable";
     case Code::kInternal: return "Internal";
   }

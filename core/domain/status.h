@@ -25,6 +25,7 @@ class [[nodiscard]] Status {
     kPermissionDenied,  // authenticated, but the role does not allow it
     kPreconditionFailed,// the review policy does not allow it yet
     kTooLarge,          // a configured limit was exceeded
+    kUnsupportedMedia,  // a body in a format the endpoint does not take
     kUnavailable,       // shutting down, overloaded
     kInternal,          // a bug or an I/O failure; the message says which
   };
@@ -41,6 +42,7 @@ class [[nodiscard]] Status {
     return {Code::kPreconditionFailed, std::move(m)};
   }
   static Status TooLarge(std::string m) { return {Code::kTooLarge, std::move(m)}; }
+  static Status UnsupportedMedia(std::string m) { return {Code::kUnsupportedMedia, std::move(m)}; }
   static Status Unavailable(std::string m) { return {Code::kUnavailable, std::move(m)}; }
   static Status Internal(std::string m) { return {Code::kInternal, std::move(m)}; }
 

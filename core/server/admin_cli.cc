@@ -2,6 +2,7 @@
 // directory, for the operator who holds it (first admin, lost tokens). RocksDB
 // admits one process, so against a running server use the HTTP API instead.
 #include <CLI/CLI.hpp>
+#include <filesystem>
 #include <iostream>
 #include <nlohmann/json.hpp>
 
@@ -46,6 +47,12 @@ std::shared_ptr<AdminCommands> AddAdminCommands(CLI::App& app) {
 bool AdminSelected(const AdminCommands& c) { return c.admin->parsed(); }
 
 int RunAdmin(const AdminCommands& c, const ServerConfig& config) {
+  // A typo in --data must not quietly create an empty database.
+  if (!std::filesystem::exists(std::filesystem::path(config.data_dir) / "db" / "CURRENT")) {
+    std::cerr << "normbase-server admin: " << config.data_dir
+              << " holds no Normbase data (no db/ inside); start the server on it once first\n";
+    return 1;
+  }
   auto store = OpenStore(config);
   if (!store.ok()) {
     std::cerr << "normbase-server admin: " << store.status().message() << "\n";

@@ -138,6 +138,18 @@ void Accounts::UpdateUser(const User& actor, int64_t user_id, const Json& body, 
         return Status::InvalidArgument(k + ": unknown field (expected role, stakeholder_group, disabled)");
       }
     }
+    if (u->role != Role::kAdmin || u->disabled) {
+      // Never leave the server without an active admin: nobody could manage it.
+      bool other_admin = false;
+      NB_RETURN_IF_ERROR(store::ForEachUser(w, [&](User&& other) {
+        if (other.id != u->id && other.role == Role::kAdmin && !other.disabled) other_admin = true;
+        return !other_admin;
+      }));
+      NB_ASSIGN_OR_RETURN(auto before, store::LoadUser(w, user_id));
+      const bool was_active_admin = before->role == Role::kAdmin && !before->disabled;
+      if (was_active_admin && !other_admin)
+        return Status::Conflict("user '" + u->name + "' is the last active admin; make another admin first");
+    }
     store::SaveUser(w, *u);
     w.AppendEvent(MakeEvent("user.updated", actor_id, u->id, UserEvent(*u)));
     return domain::ToJson(*u);

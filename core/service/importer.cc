@@ -114,6 +114,24 @@ Result<Json> ApplyAgreements(store::WriteContext& w, const std::vector<Agreement
   return report;
 }
 
+// A CSV carries presence, not evidence: keep the evidence and the fields the
+// layout has no column for, so a round trip through a spreadsheet loses nothing.
+Status KeepWhatCsvCannotCarry(const store::Reader& r, std::vector<Agreement>& list) {
+  for (auto& a : list) {
+    NB_ASSIGN_OR_RETURN(auto cur, store::LoadAgreement(r, a.id));
+    if (!cur) continue;
+    for (auto& [element, coding] : a.codings)
+      if (auto it = cur->codings.find(element); it != cur->codings.end()) coding = it->second;
+    if (a.parties.empty()) a.parties = cur->parties;
+    a.metadata_sources = cur->metadata_sources;
+    a.bpf_inclusion.years = cur->bpf_inclusion.years;
+    a.bpf_inclusion.source = cur->bpf_inclusion.source;
+    a.coding_status = cur->coding_status;
+    a.notes = cur->notes;
+  }
+  return Status::Ok();
+}
+
 }  // namespace
 
 Result<std::vector<Agreement>> Importer::Parse(ImportFormat format, const std::string& body) const {
@@ -150,24 +168,12 @@ void Importer::Import(const domain::User& actor, ImportFormat format, std::strin
   auto parsed = Parse(format, body);
   if (!parsed.ok()) return done(parsed.status());
   auto list = std::make_shared<std::vector<Agreement>>(std::move(parsed).value());
-  if (format == ImportFormat::kCsv) {
-    // A CSV carries presence, not evidence: keep the evidence we have for
-    // elements that stay coded, so a round trip through a spreadsheet loses nothing.
-    for (auto& a : *list) {
-      auto cur = store::LoadAgreement(store_, a.id);
-      if (!cur.ok() || !*cur) continue;
-      const Agreement& c = **cur;
-      for (auto& [element, coding] : a.codings)
-        if (auto it = c.codings.find(element); it != c.codings.end()) coding = it->second;
-      if (a.parties.empty()) a.parties = c.parties;
-      a.metadata_sources = c.metadata_sources;
-      a.bpf_inclusion = c.bpf_inclusion;
-      a.coding_status = c.coding_status;
-      a.notes = c.notes;
-    }
-  }
+  const bool from_csv = format == ImportFormat::kCsv;
   if (dry_run) {
     // Planned against committed state; nothing is written.
+    if (from_csv) {
+      if (auto st = KeepWhatCsvCannotCarry(store_, *list); !st.ok()) return done(st);
+    }
     auto plan = PlanImport(store_, *list);
     if (!plan.ok()) return done(plan.status());
     Json report = plan->Report();
@@ -175,7 +181,9 @@ void Importer::Import(const domain::User& actor, ImportFormat format, std::strin
     report["dataset_revision"] = nullptr;
     return done(std::move(report));
   }
-  SubmitFor<Json>(store_, [list, actor](store::WriteContext& w) {
+  SubmitFor<Json>(store_, [list, actor, from_csv](store::WriteContext& w) -> Result<Json> {
+    // Inside the mutation, so a merge that lands meanwhile is not overwritten.
+    if (from_csv) NB_RETURN_IF_ERROR(KeepWhatCsvCannotCarry(w, *list));
     return ApplyAgreements(w, *list, "imported", actor.id, actor.name, "import by " + actor.name);
   }, std::move(done));
 }

@@ -1,6 +1,7 @@
 #include "service/proposals.h"
 
 #include <nlohmann/json.hpp>
+#include <algorithm>
 #include <set>
 
 #include "domain/diff.h"
@@ -45,6 +46,12 @@ Result<std::optional<int64_t>> OptionalInt(const Json& body, const char* key) {
     return Status::InvalidArgument(std::string(key) + ": expected an integer");
   return std::optional<int64_t>(body[key].get<int64_t>());
 }
+
+// A proposal is one record, read and rewritten on every change: bound what it
+// accumulates so a write stays cheap.
+constexpr size_t kMaxCommentsPerProposal = 500;
+constexpr size_t kMaxReviewsPerProposal = 1000;
+constexpr size_t kMaxRevisionsPerProposal = 200;
 
 std::string ProposalName(int64_t id) { return "proposal " + std::to_string(id); }
 
@@ -288,6 +295,9 @@ void Proposals::Revise(const User& actor, int64_t id, const Json& body, Done<Jso
     if (p.author != actor.id && !domain::RoleAllows(actor.role, Role::kAdmin))
       return Status::PermissionDenied("only the author of " + ProposalName(id) + " (" + p.author_name +
                                       ") can revise it");
+    if (p.revisions.size() >= kMaxRevisionsPerProposal)
+      return Status::TooLarge(ProposalName(id) + " has " + std::to_string(p.revisions.size()) +
+                              " revisions, the most one proposal keeps; withdraw it and propose afresh");
     NB_ASSIGN_OR_RETURN(ProposalRevision rev, BuildRevision(w, p.kind, p.agreement_id, body));
     const ProposalRevision& prev = p.Current();
     if (rev.rationale.empty()) rev.rationale = prev.rationale;
@@ -325,6 +335,9 @@ void Proposals::AddComment(const User& actor, int64_t id, const Json& body, Done
       return Status::InvalidArgument("field: '" + c.field + "' is not a field of an agreement");
     if (!c.element.empty() && cb && !cb->HasElement(c.element))
       return Status::InvalidArgument("element: '" + c.element + "' is not an element of the codebook");
+    if (p.comments.size() >= kMaxCommentsPerProposal)
+      return Status::TooLarge(ProposalName(id) + " has " + std::to_string(p.comments.size()) +
+                              " comments, the most one proposal keeps; continue in a new proposal");
     NB_ASSIGN_OR_RETURN(c.id, w.NextId("comment"));
     c.author = actor.id;
     c.author_name = actor.name;
@@ -374,6 +387,9 @@ void Proposals::AddReview(const User& actor, int64_t id, const Json& body, Done<
     if (seen && *seen != p.Current().number)
       return Status::Conflict("you reviewed revision " + std::to_string(*seen) + " but " + ProposalName(id) +
                               " is at revision " + std::to_string(p.Current().number) + "; review the new revision");
+    if (p.reviews.size() >= kMaxReviewsPerProposal)
+      return Status::TooLarge(ProposalName(id) + " has " + std::to_string(p.reviews.size()) +
+                              " reviews, the most one proposal keeps");
     domain::Review r;
     NB_ASSIGN_OR_RETURN(r.text, OptionalText(body, "text", config_.max_rationale));
     NB_ASSIGN_OR_RETURN(r.id, w.NextId("review"));
@@ -395,8 +411,15 @@ void Proposals::Merge(const User& actor, int64_t id, const Json& body, Done<Json
     const domain::PolicyRule& rule = config_.policy.For(p.kind);
     if (rule.moderator_merge) {
       NB_RETURN_IF_ERROR(RequireRole(actor, Role::kModerator, "merging"));
-    } else if (p.author == actor.id && !domain::RoleAllows(actor.role, Role::kModerator)) {
-      return Status::PermissionDenied("authors cannot merge their own proposal");
+    } else if (!domain::RoleAllows(actor.role, Role::kModerator)) {
+      // Without moderator_merge, one of the approvers of the current revision merges.
+      NB_ASSIGN_OR_RETURN(domain::ReviewStatus before, Evaluate(w, p));
+      const bool approver = std::any_of(before.counted.begin(), before.counted.end(), [&](const auto& v) {
+        return v.reviewer == actor.id && v.verdict == domain::Verdict::kApprove;
+      });
+      if (!approver)
+        return Status::PermissionDenied("merging " + ProposalName(id) +
+                                        " needs the moderator role or an approval of its current revision");
     }
     if (body.is_object()) {
       NB_ASSIGN_OR_RETURN(auto seen, OptionalInt(body, "revision"));

@@ -389,55 +389,20 @@ class Subscriber : public std::enable_shared_from_this<Subscriber> {
   bool hello_ = false;
 };
 
-// A keep-alive HTTP connection for the POSTs (synchronous, main thread);
-// reconnects once if the server closed it while idle.
+// A keep-alive HTTP connection for the POSTs, used from the main thread
+// only (its own io_context, run per call so the deadlines apply). If the
+// server closed the connection while it was idle, it reconnects once.
 class Poster {
  public:
   Poster(const Options& o, const tcp::endpoint& ep) : options_(o), endpoint_(ep), stream_(ioc_) {}
 
-  // Returns the HTTP status, or -1 with `error` set.
-  int Post(const std::string& body, std::string* error) {
-    for (int attempt = 0; attempt < 2; ++attempt) {
-      beast::error_code ec;
-      if (!connected_) {
-        stream_.expires_after(kHttpTimeout);
-        stream_.connect(endpoint_, ec);
-        if (ec) {
-          *error = "connect: " + ec.message();
-          continue;
-        }
-        stream_.socket().set_option(tcp::no_delay(true), ec);
-        connected_ = true;
-      }
-      http::request<http::string_body> req{http::verb::post, options_.post_target, 11};
-      req.set(http::field::host, options_.host + ":" + std::to_string(options_.port));
-      req.set(http::field::content_type, "application/json");
-      if (!options_.token.empty()) req.set(http::field::authorization, "Bearer " + options_.token);
-      req.keep_alive(true);
-      req.body() = body;
-      req.prepare_payload();
-      stream_.expires_after(kHttpTimeout);
-      http::write(stream_, req, ec);
-      http::response<http::string_body> res;
-      if (!ec) http::read(stream_, buffer_, res, ec);
-      if (ec) {
-        *error = "post: " + ec.message();
-        Reset();
-        continue;
-      }
-      if (!res.keep_alive()) Reset();
-      if (res.result_int() >= 300) *error = res.body().substr(0, 300);
-      return static_cast<int>(res.result_int());
-    }
-    return -1;
-  }
-
   // Opens the connection now (before the subscribers take the server's
-  // connection slots).
+  // connection slots). False with `error` set when it cannot.
   bool Connect(std::string* error) {
     beast::error_code ec;
     stream_.expires_after(kHttpTimeout);
-    stream_.connect(endpoint_, ec);
+    stream_.async_connect(endpoint_, [&](beast::error_code e) { ec = e; });
+    RunIo();
     if (ec) {
       *error = "connect: " + ec.message();
       return false;
@@ -447,7 +412,46 @@ class Poster {
     return true;
   }
 
+  // Returns the HTTP status, or -1 with `error` set.
+  int Post(const std::string& body, std::string* error) {
+    for (int attempt = 0; attempt < 2; ++attempt) {
+      const bool reused = connected_;
+      if (!connected_ && !Connect(error)) return -1;
+      http::request<http::string_body> req{http::verb::post, options_.post_target, 11};
+      req.set(http::field::host, options_.host + ":" + std::to_string(options_.port));
+      req.set(http::field::content_type, "application/json");
+      if (!options_.token.empty()) req.set(http::field::authorization, "Bearer " + options_.token);
+      req.keep_alive(true);
+      req.body() = body;
+      req.prepare_payload();
+      http::response<http::string_body> res;
+      beast::error_code ec;
+      stream_.expires_after(kHttpTimeout);
+      http::async_write(stream_, req, [&](beast::error_code e, std::size_t) {
+        ec = e;
+        if (!e)
+          http::async_read(stream_, buffer_, res,
+                           [&](beast::error_code e2, std::size_t) { ec = e2; });
+      });
+      RunIo();
+      if (ec) {
+        *error = "post: " + ec.message();
+        Reset();
+        if (reused) continue;  // closed while idle: once more on a new connection
+        return -1;
+      }
+      if (!res.keep_alive()) Reset();
+      if (res.result_int() >= 300) *error = res.body().substr(0, 300);
+      return static_cast<int>(res.result_int());
+    }
+    return -1;
+  }
+
  private:
+  void RunIo() {
+    ioc_.restart();
+    ioc_.run();
+  }
   void Reset() {
     beast::error_code ec;
     stream_.socket().close(ec);

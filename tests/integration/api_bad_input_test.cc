@@ -205,9 +205,9 @@ TEST_F(BadInputTest, UnsupportedContentTypeSaysWhatToSend) {
   for (const char* type : {"text/plain", "application/x-www-form-urlencoded", "application/xml",
                            "multipart/form-data; boundary=x"}) {
     auto r = PostRaw(body, type);
-    // The server answers 400 (not 415) and names the type to use.
-    EXPECT_TRUE(IsProblem(r, 400, "send application/json")) << type;
-    EXPECT_TRUE(IsProblem(r, 400, std::string("unsupported Content-Type '") + type + "'"));
+    // 415 Unsupported Media Type, naming the type to use.
+    EXPECT_TRUE(IsProblem(r, 415, "send application/json")) << type;
+    EXPECT_TRUE(IsProblem(r, 415, std::string("unsupported Content-Type '") + type + "'"));
   }
   // JSON types with parameters or a +json suffix are fine: they get past the
   // content check and fail (here) only on the stale base revision.

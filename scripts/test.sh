@@ -8,7 +8,8 @@ if [ "${SANITIZE:-0}" = 1 ]; then
   export BUILD_DIR="${BUILD_DIR:-$root/build-asan}" BUILD_TYPE=Debug
   "$root/scripts/build.sh" -DNORMBASE_TESTS=ON -DNORMBASE_SANITIZE=ON
 else
-  export BUILD_DIR="${BUILD_DIR:-$root/build}"
+  # Debug: the tests exercise behaviour, not speed, and it compiles fastest.
+  export BUILD_DIR="${BUILD_DIR:-$root/build-test}" BUILD_TYPE="${BUILD_TYPE:-Debug}"
   "$root/scripts/build.sh" -DNORMBASE_TESTS=ON
 fi
 cd "$BUILD_DIR"

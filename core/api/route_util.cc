@@ -35,36 +35,37 @@ Result<domain::Json> JsonBody(const HttpRequest& req) {
   return domain::ParseJson(req.body);
 }
 
+namespace {
+
+// Digits only (no sign, no spaces): what ids and counts look like on the wire.
+std::optional<int64_t> ParseCount(const std::string& v) {
+  if (v.empty() || v.size() > 18) return std::nullopt;
+  int64_t n = 0;
+  for (char c : v) {
+    if (c < '0' || c > '9') return std::nullopt;
+    n = n * 10 + (c - '0');
+  }
+  return n;
+}
+
+}  // namespace
+
 Result<std::optional<int64_t>> QueryInt(const HttpRequest& req, const char* name) {
   auto it = req.query.find(name);
   if (it == req.query.end() || it->second.empty()) return std::optional<int64_t>();
-  const std::string& v = it->second;
-  size_t used = 0;
-  int64_t n = 0;
-  try {
-    n = std::stoll(v, &used);
-  } catch (const std::exception&) {
-    used = 0;
-  }
-  if (used != v.size() || used == 0)
-    return Status::InvalidArgument(std::string(name) + ": '" + v + "' is not an integer");
-  if (n < 0) return Status::InvalidArgument(std::string(name) + ": must not be negative");
-  return std::optional<int64_t>(n);
+  auto n = ParseCount(it->second);
+  if (!n)
+    return Status::InvalidArgument(std::string(name) + ": '" + it->second +
+                                   "' is not a non-negative integer");
+  return std::optional<int64_t>(*n);
 }
 
 Result<int64_t> PathId(const PathParams& p, const char* name) {
   auto it = p.find(name);
   const std::string v = it == p.end() ? "" : it->second;
-  size_t used = 0;
-  int64_t n = 0;
-  try {
-    n = std::stoll(v, &used);
-  } catch (const std::exception&) {
-    used = 0;
-  }
-  if (used == 0 || used != v.size() || n <= 0)
-    return Status::NotFound(std::string(name) + " '" + v + "' is not a valid id");
-  return n;
+  auto n = ParseCount(v);
+  if (!n || *n == 0) return Status::NotFound(std::string(name) + " '" + v + "' is not a valid id");
+  return *n;
 }
 
 std::string QueryString(const HttpRequest& req, const char* name) {

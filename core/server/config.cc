@@ -1,6 +1,9 @@
 #include "server/config.h"
 
 #include <CLI/CLI.hpp>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <set>
 
 namespace normbase::server {
 
@@ -31,7 +34,10 @@ void AddPolicyOptions(CLI::App& app, const std::string& prefix, domain::PolicyRu
 }  // namespace
 
 void AddServerOptions(CLI::App& app, ServerConfig& c) {
-  app.set_config("--config", "", "Read options from a TOML/INI file (same names as the flags)");
+  // Read by main before parsing (ConfigFileArgs); declared here for --help.
+  app.add_option("--config", c.config_file,
+                 "Read options from a TOML/INI or .json file: the flags' names, sections for dotted "
+                 "names ([policy] approvals = 3); flags given on the command line win");
   app.add_option("--data", c.data_dir, "Data directory (RocksDB)")->capture_default_str();
   app.add_option("--listen", c.listen, "HTTP and WebSocket address host:port (port 0: any free port)")
       ->capture_default_str();
@@ -114,6 +120,63 @@ Status FinalizeConfig(const CLI::App& app, ServerConfig& c) {
     c.service.policy.per_kind[kind] = rule;
   }
   return ApplyListen(c);
+}
+
+namespace {
+
+void FlattenJson(const nlohmann::json& j, const std::string& prefix,
+                 std::vector<std::pair<std::string, std::vector<std::string>>>* out) {
+  for (auto it = j.begin(); it != j.end(); ++it) {
+    const std::string name = prefix.empty() ? it.key() : prefix + "." + it.key();
+    std::vector<std::string> values;
+    auto scalar = [](const nlohmann::json& v) { return v.is_string() ? v.get<std::string>() : v.dump(); };
+    if (it->is_object()) {
+      FlattenJson(*it, name, out);
+      continue;
+    }
+    if (it->is_array())
+      for (const auto& v : *it) values.push_back(scalar(v));
+    else
+      values.push_back(scalar(*it));
+    out->emplace_back(name, std::move(values));
+  }
+}
+
+}  // namespace
+
+Result<std::vector<std::string>> ConfigFileArgs(const std::string& path,
+                                                const std::vector<std::string>& cli_args) {
+  std::ifstream in(path);
+  if (!in) return Status::InvalidArgument("--config: cannot read '" + path + "'");
+  std::vector<std::pair<std::string, std::vector<std::string>>> items;
+  try {
+    if (path.size() > 5 && path.substr(path.size() - 5) == ".json") {
+      auto j = nlohmann::json::parse(in);
+      if (!j.is_object()) return Status::InvalidArgument("--config: " + path + " must hold a JSON object");
+      FlattenJson(j, "", &items);
+    } else {
+      for (const auto& item : CLI::ConfigTOML().from_config(in)) {
+        if (item.name == "++" || item.name == "--") continue;  // CLI11's section markers
+        std::string name;
+        for (const auto& p : item.parents) name += p + ".";
+        name += item.name;
+        if (name.rfind("default.", 0) == 0) name = name.substr(8);  // CLI11's top-level section
+        items.emplace_back(name, item.inputs);
+      }
+    }
+  } catch (const std::exception& e) {
+    return Status::InvalidArgument("--config: " + path + " is malformed: " + e.what());
+  }
+  std::set<std::string> given;
+  for (const auto& a : cli_args)
+    if (a.rfind("--", 0) == 0) given.insert(a.substr(2, a.find('=') == std::string::npos ? std::string::npos : a.find('=') - 2));
+  std::vector<std::string> args;
+  for (const auto& [name, values] : items) {
+    if (name == "config" || given.count(name)) continue;
+    args.push_back("--" + name);
+    for (const auto& v : values) args.push_back(v);
+  }
+  return args;
 }
 
 Status ApplyListen(ServerConfig& c) {

@@ -25,6 +25,7 @@ struct ServerConfig {
   std::string seed_dir;    // empty: the seed compiled into the binary
   std::string ready_file;  // written with the base URL once listening (for scripts, tests)
   std::string log_level = "info";
+  std::string config_file;  // already applied by main (see ConfigFileArgs)
   api::HttpServerOptions http;
   api::StreamHooks stream;  // limits of the live stream (hub and admission are wired in main)
   stream::EventHubOptions hub;
@@ -41,6 +42,12 @@ void AddServerOptions(CLI::App& app, ServerConfig& config);
 // the defaults, retire from 3 approvals in 3 groups, then takes the values
 // given for it) and applies --listen.
 Status FinalizeConfig(const CLI::App& app, ServerConfig& config);
+// Reads a config file — TOML/INI (sections give dotted names: [policy]
+// approvals = 2 is --policy.approvals 2) or JSON (by the .json extension;
+// nested objects likewise) — and returns it as command-line arguments, leaving
+// out the options that `cli_args` gives already: the command line wins.
+Result<std::vector<std::string>> ConfigFileArgs(const std::string& path,
+                                                const std::vector<std::string>& cli_args);
 // Splits "host:port" ("[::1]:8080" for IPv6) into the HTTP options.
 Status ApplyListen(ServerConfig& config);
 

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -158,8 +159,25 @@ int main(int argc, char** argv) {
   AddServerOptions(app, config);
   app.set_version_flag("--version", NORMBASE_VERSION);
   auto admin = AddAdminCommands(app);
+  // A config file becomes arguments placed before the command line's own.
+  std::vector<std::string> cli(argv + 1, argv + argc);
+  std::vector<std::string> args;
+  for (size_t i = 0; i < cli.size(); ++i) {
+    std::string file;
+    if (cli[i] == "--config" && i + 1 < cli.size()) file = cli[i + 1];
+    if (cli[i].rfind("--config=", 0) == 0) file = cli[i].substr(9);
+    if (file.empty()) continue;
+    auto extra = ConfigFileArgs(file, cli);
+    if (!extra.ok()) {
+      std::cerr << extra.status().message() << "\n";
+      return 2;
+    }
+    args = std::move(extra).value();
+  }
+  args.insert(args.end(), cli.begin(), cli.end());
+  std::reverse(args.begin(), args.end());  // CLI11 takes them last-first
   try {
-    app.parse(argc, argv);
+    app.parse(std::move(args));
   } catch (const CLI::ParseError& e) {
     return app.exit(e);
   }

@@ -384,22 +384,22 @@ TEST_F(BadInputTest, NegativeOrNonIntegerQueryParameters) {
     const char* target;
     const char* detail;
   } cases[] = {
-      {"/api/v1/agreements?limit=-1", "limit: must not be negative"},
-      {"/api/v1/agreements?limit=ten", "limit: 'ten' is not an integer"},
-      {"/api/v1/agreements?limit=1.5", "limit: '1.5' is not an integer"},
-      {"/api/v1/agreements?limit=5abc", "is not an integer"},
-      {"/api/v1/agreements?limit=99999999999999999999", "is not an integer"},
-      {"/api/v1/agreements?year_from=-2000", "year_from: must not be negative"},
-      {"/api/v1/agreements?year_to=twenty", "year_to: 'twenty' is not an integer"},
-      {"/api/v1/agreements?revision=-1", "revision: must not be negative"},
-      {"/api/v1/agreements?revision=latest", "revision: 'latest' is not an integer"},
-      {"/api/v1/agreements/paris-call-2018?revision=x", "revision: 'x' is not an integer"},
-      {"/api/v1/events?since=-5", "since: must not be negative"},
-      {"/api/v1/events?since=abc", "since: 'abc' is not an integer"},
-      {"/api/v1/events?limit=1e3", "limit: '1e3' is not an integer"},
-      {"/api/v1/proposals?limit=-3", "limit: must not be negative"},
+      {"/api/v1/agreements?limit=-1", "limit: '-1' is not a non-negative integer"},
+      {"/api/v1/agreements?limit=ten", "limit: 'ten' is not a non-negative integer"},
+      {"/api/v1/agreements?limit=1.5", "limit: '1.5' is not a non-negative integer"},
+      {"/api/v1/agreements?limit=5abc", "is not a non-negative integer"},
+      {"/api/v1/agreements?limit=99999999999999999999", "is not a non-negative integer"},
+      {"/api/v1/agreements?year_from=-2000", "year_from: '-2000' is not a non-negative integer"},
+      {"/api/v1/agreements?year_to=twenty", "year_to: 'twenty' is not a non-negative integer"},
+      {"/api/v1/agreements?revision=-1", "revision: '-1' is not a non-negative integer"},
+      {"/api/v1/agreements?revision=latest", "revision: 'latest' is not a non-negative integer"},
+      {"/api/v1/agreements/paris-call-2018?revision=x", "revision: 'x' is not a non-negative integer"},
+      {"/api/v1/events?since=-5", "since: '-5' is not a non-negative integer"},
+      {"/api/v1/events?since=abc", "since: 'abc' is not a non-negative integer"},
+      {"/api/v1/events?limit=1e3", "limit: '1e3' is not a non-negative integer"},
+      {"/api/v1/proposals?limit=-3", "limit: '-3' is not a non-negative integer"},
       {"/api/v1/proposals?cursor=xyz", "cursor: 'xyz' is not a cursor"},
-      {"/api/v1/proposals/1/diff?revision=-1", "revision: must not be negative"},
+      {"/api/v1/proposals/1/diff?revision=-1", "revision: '-1' is not a non-negative integer"},
   };
   for (const auto& c : cases)
     EXPECT_TRUE(IsProblem(admin_->Get(c.target), 400, c.detail)) << c.target;

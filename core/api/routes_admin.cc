@@ -1,5 +1,6 @@
 // Accounts and bulk data: users, tokens, import. Admin-only except that users
 // may list and revoke their own tokens.
+#include <algorithm>
 #include <nlohmann/json.hpp>
 
 #include "api/route_util.h"
@@ -7,11 +8,16 @@
 namespace normbase::api {
 
 void AddAdminRoutes(Router& r, ApiServices& s) {
-  r.Add("GET", "/api/v1/users", Authed(s, [&s](const domain::User& u, const HttpRequest&, const PathParams&,
-                                                Respond respond) {
+  r.Add("GET", "/api/v1/users", Authed(s, [&s](const domain::User& u, const HttpRequest& req,
+                                                const PathParams&, Respond respond) {
           if (auto st = service::RequireRole(u, domain::Role::kModerator, "listing users"); !st.ok())
             return respond(Problem(st));
-          ReplyNow(respond, s.accounts.ListUsers());
+          auto cursor = QueryInt(req, "cursor"), limit = QueryInt(req, "limit");
+          if (!cursor.ok()) return respond(Problem(cursor.status()));
+          if (!limit.ok()) return respond(Problem(limit.status()));
+          constexpr int64_t kDefaultPage = 100, kMaxPage = 1000;
+          const int64_t n = std::min(limit->value_or(kDefaultPage) == 0 ? kDefaultPage : limit->value_or(kDefaultPage), kMaxPage);
+          ReplyNow(respond, s.accounts.ListUsers(cursor->value_or(0), static_cast<size_t>(n)));
         }));
 
   r.Add("POST", "/api/v1/users", Authed(s, [&s](const domain::User& u, const HttpRequest& req,

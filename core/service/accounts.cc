@@ -223,13 +223,21 @@ Result<Json> Accounts::RevokeTokenDirect(int64_t user_id, int64_t token_id) {
   return out;
 }
 
-Result<Json> Accounts::ListUsers() const {
+Result<Json> Accounts::ListUsers(int64_t after_id, size_t limit) const {
   Json items = Json::array();
+  bool more = false;
+  int64_t last = 0;
   NB_RETURN_IF_ERROR(store::ForEachUser(store_, [&](User&& u) {
+    if (u.id <= after_id) return true;
+    if (limit && items.size() == limit) {
+      more = true;
+      return false;
+    }
+    last = u.id;
     items.push_back(domain::ToJson(u));
     return true;
   }));
-  return Json{{"items", items}};
+  return Json{{"items", items}, {"next_cursor", more ? Json(std::to_string(last)) : Json(nullptr)}};
 }
 
 Result<Json> Accounts::GetUser(int64_t id) const {

@@ -27,7 +27,8 @@ class Accounts {
   // -> {"id", "token", "user_id", "label"}: the only time the token is shown.
   void IssueToken(const domain::User& actor, int64_t user_id, std::string label, Done<Json> done);
   void RevokeToken(const domain::User& actor, int64_t user_id, int64_t token_id, Done<Json> done);
-  Result<Json> ListUsers() const;
+  // Users in id order after `after_id`, at most `limit` (0: all), with next_cursor.
+  Result<Json> ListUsers(int64_t after_id = 0, size_t limit = 0) const;
   Result<Json> GetUser(int64_t id) const;
   Result<Json> ListTokens(const domain::User& actor, int64_t user_id) const;
 

@@ -17,12 +17,22 @@ bool LooksLikeFormula(const std::string& v, size_t at) {
   return v.size() > at && (v[at] == '=' || v[at] == '+' || v[at] == '-' || v[at] == '@');
 }
 
-std::string SpreadsheetSafe(const std::string& v) { return LooksLikeFormula(v, 0) ? "'" + v : v; }
-
-std::string FromSpreadsheet(const std::string& v) {
-  return v.size() > 1 && v[0] == '\'' && LooksLikeFormula(v, 1) ? v.substr(1) : v;
+// Whether `v` is formula-like text behind at least `min_apostrophes` apostrophes.
+bool LooksLikeFormulaAfterApostrophes(const std::string& v, size_t min_apostrophes) {
+  size_t i = 0;
+  while (i < v.size() && v[i] == '\'') ++i;
+  return i >= min_apostrophes && LooksLikeFormula(v, i);
 }
 
+// Text that already starts with apostrophes before a formula character gets
+// one more too, so that the import, which takes one away, gives it back as it was.
+std::string SpreadsheetSafe(const std::string& v) {
+  return LooksLikeFormulaAfterApostrophes(v, 0) ? "'" + v : v;
+}
+
+std::string FromSpreadsheet(const std::string& v) {
+  return LooksLikeFormulaAfterApostrophes(v, 1) ? v.substr(1) : v;
+}
 
 constexpr std::string_view kUtf8Bom = "\xEF\xBB\xBF";
 constexpr std::string_view kImportedNote = "imported from CSV without evidence";

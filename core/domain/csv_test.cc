@@ -360,5 +360,55 @@ TEST(AgreementsFromCsvTest, ParseErrorsPassThrough) {
   ExpectInvalid(r.status(), "line 2:");
 }
 
+// ---- Spreadsheet formulas (CSV injection) ------------------------------------
+
+TEST(SpreadsheetFormulaTest, FormulaLikeTextIsExportedWithAnApostropheAndImportsBack) {
+  const Codebook cb = TestCodebook();
+  std::vector<Agreement> agreements;
+  for (const char* title : {"=HYPERLINK(\"http://evil.example\",\"click\")", "+1", "-2", "@SUM(A1)",
+                            "'=already quoted", "'plain apostrophe", "a = b"}) {
+    Agreement a = ParisCall();
+    a.id = "a" + std::to_string(agreements.size());
+    a.title = title;
+    a.parties = std::string(title) + " parties";
+    agreements.push_back(a);
+  }
+  const std::string csv = ExportAgreementsCsv(agreements, cb);
+  const Rows rows = Parse(csv);
+  ASSERT_EQ(rows.size(), agreements.size() + 1);
+  const std::vector<std::string> shown = {
+      "'=HYPERLINK(\"http://evil.example\",\"click\")", "'+1", "'-2", "'@SUM(A1)",
+      "''=already quoted", "'plain apostrophe", "a = b"};
+  for (size_t i = 0; i < agreements.size(); ++i) {
+    EXPECT_EQ(rows[i + 1][1], shown[i]) << "title of " << agreements[i].title;
+    EXPECT_EQ(rows[i + 1][6], shown[i] + " parties") << "parties of " << agreements[i].title;
+  }
+
+  auto back = AgreementsFromCsv(csv, cb);
+  ASSERT_TRUE(back.ok()) << back.status().ToString();
+  ASSERT_EQ(back->size(), agreements.size());
+  for (size_t i = 0; i < agreements.size(); ++i) {
+    EXPECT_EQ((*back)[i].title, agreements[i].title);
+    EXPECT_EQ((*back)[i].parties, agreements[i].parties);
+  }
+}
+
+TEST(SpreadsheetFormulaTest, OnlyFreeTextColumnsLoseTheApostropheOnImport) {
+  // What a spreadsheet writes back: the apostrophe of a formula-like title
+  // goes, an apostrophe before ordinary text stays, other columns are verbatim.
+  auto r = AgreementsFromCsv(
+      "id,title,kind,parties,source_url\n"
+      "a,'=1+1,multilateral,'-x,'=not-a-free-text-column\n"
+      "b,'ordinary,multilateral,',\n",
+      TestCodebook());
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  ASSERT_EQ(r->size(), 2u);
+  EXPECT_EQ((*r)[0].title, "=1+1");
+  EXPECT_EQ((*r)[0].parties, "-x");
+  EXPECT_EQ((*r)[0].source_url, "'=not-a-free-text-column");
+  EXPECT_EQ((*r)[1].title, "'ordinary");
+  EXPECT_EQ((*r)[1].parties, "'");
+}
+
 }  // namespace
 }  // namespace normbase::domain

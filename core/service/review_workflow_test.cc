@@ -620,6 +620,32 @@ TEST_F(ReviewWorkflowTest, OnlyTheAuthorWithdraws) {
   EXPECT_TRUE(withdraw(alice_).status().IsConflict());
 }
 
+TEST_F(ReviewWorkflowTest, AProposalKeepsAtMost500Comments) {
+  // The cap of proposals.cc (kMaxCommentsPerProposal): a proposal is one
+  // record, rewritten on every change.
+  constexpr int kCap = 500;
+  const int64_t id = Propose(alice_, Recode(kTarget, 1, {{"general-cooperation", "cooperate"}}));
+  auto comment = [&](const User& u, const std::string& text) {
+    return Await([&](Done<Json> d) {
+      proposals_->AddComment(u, id, Json{{"text", text}}, std::move(d));
+    });
+  };
+  for (int i = 0; i < kCap; ++i) {
+    auto r = comment(i % 2 ? bob_ : carol_, "remark " + std::to_string(i));
+    ASSERT_TRUE(r.ok()) << "comment " << i << ": " << r.status().ToString();
+  }
+  const uint64_t seq_before = store_->LastEventSeq();
+  auto refused = comment(dave_, "one too many");
+  EXPECT_EQ(refused.status().code(), Code::kTooLarge) << refused.status().ToString();
+  EXPECT_TRUE(Contains(refused.status().message(), "500 comments")) << refused.status().message();
+  EXPECT_EQ(store_->LastEventSeq(), seq_before);
+  const Json view = Get(id);
+  ASSERT_EQ(view["comments"].size(), static_cast<size_t>(kCap));
+  EXPECT_EQ(view["comments"].back()["text"], "remark 499");
+  // The other lists have caps of their own: votes still go in.
+  Approve(dave_, id);
+}
+
 // ---- many writers at once ----------------------------------------------------
 
 // Counts outstanding asynchronous calls and waits until all have completed.

@@ -2,6 +2,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+
 #include <nlohmann/json.hpp>
 
 #include "domain/codec.h"
@@ -109,7 +111,12 @@ SubscribeResult EventHub::Subscribe(uint64_t id, std::weak_ptr<StreamSink> sink,
   r.oldest_replayable = oldest_in_ring - 1;
   std::vector<FramePtr> out;
   uint64_t floor = 0;
-  if (since && *since > last_seq_ && *since <= store_.LastEventSeq()) {
+  if (!since) {
+    // "From now" means from what is durable now, even if the hub has not
+    // caught up with it yet: the client may have read it over REST already.
+    floor = std::max(last_seq_, store_.LastEventSeq());
+    r.last_seq = floor;
+  } else if (*since > last_seq_ && *since <= store_.LastEventSeq()) {
     // Durable but not yet through the hub: the client saw it elsewhere (REST).
     // Nothing to replay; skip those events when they arrive.
     floor = *since;
@@ -121,8 +128,12 @@ SubscribeResult EventHub::Subscribe(uint64_t id, std::weak_ptr<StreamSink> sink,
   } else if (since && *since < r.oldest_replayable) {
     r.reset = true;
     r.reason = "since=" + std::to_string(*since) + " is older than the replay window (oldest " +
-               std::to_string(r.oldest_replayable) + "); reload the state and continue from " +
-               std::to_string(last_seq_);
+               std::to_string(r.oldest_replayable) + "); reload the state";
+  }
+  if (r.reset) {
+    // The client reloads what is durable now; events up to there are in that state.
+    floor = std::max(last_seq_, store_.LastEventSeq());
+    r.last_seq = floor;
   }
   out.push_back(make_hello(r));
   if (since && !r.reset) {

@@ -2,7 +2,10 @@
 // refused request says why and changes nothing.
 #include <gtest/gtest.h>
 
+#include <cctype>
+#include <map>
 #include <regex>
+#include <string>
 
 #include "integration/test_helpers.h"
 
@@ -335,6 +338,135 @@ TEST_F(AccountsApiTest, WritesNeedAValidBearerToken) {
     EXPECT_TRUE(IsProblem(c.Request("GET", "/api/v1/whoami", "", h), 401));
   }
   EXPECT_EQ(Snapshot(admin), before);
+}
+
+
+TEST_F(AccountsApiTest, TheBearerSchemeIsCaseInsensitive) {
+  // RFC 9110 section 11.1: the scheme name is case-insensitive; the token is not.
+  HttpClient c(server_->base_url());
+  for (const std::string scheme : {"bearer ", "BEARER ", "bEaReR "}) {
+    const std::map<std::string, std::string> h = {
+        {"Authorization", scheme + server_->admin_token()}};
+    auto r = c.Request("GET", "/api/v1/whoami", "", h);
+    ASSERT_TRUE(IsStatus(r, 200)) << "Authorization: " << scheme << "<token>";
+    EXPECT_EQ(r.json()["name"], "admin");
+    // A write, too: the same check guards every authed route.
+    const std::string user = json{{"name", UniqueName("lower")},
+                                  {"role", "contributor"},
+                                  {"stakeholder_group", "academia"}}
+                                 .dump();
+    EXPECT_TRUE(IsStatus(c.Request("POST", "/api/v1/users", user, h), 201)) << scheme;
+  }
+  const std::string lowered_token = [] {
+    std::string t = server_->admin_token();
+    for (auto& ch : t) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+    return t;
+  }();
+  ASSERT_NE(lowered_token, server_->admin_token()) << "the token has no upper-case letter";
+  EXPECT_TRUE(IsProblem(
+      c.Request("GET", "/api/v1/whoami", "", {{"Authorization", "bearer " + lowered_token}}), 401,
+      "unknown or revoked"));
+
+  const DataSnapshot before = Snapshot(c);
+  auto r = c.Request("GET", "/api/v1/whoami", "", {{"Authorization", "Basic x"}});
+  EXPECT_TRUE(IsProblem(r, 401, "must be 'Bearer <token>'"));
+  EXPECT_NE(r.header("www-authenticate").find("Bearer"), std::string::npos);
+  EXPECT_TRUE(IsProblem(c.Request("POST", "/api/v1/users",
+                                  json{{"name", UniqueName("basic")},
+                                       {"role", "contributor"},
+                                       {"stakeholder_group", "academia"}}
+                                      .dump(),
+                                  {{"Authorization", "Basic x"}}),
+                        401, "must be 'Bearer <token>'"));
+  EXPECT_EQ(Snapshot(c), before);
+}
+
+TEST_F(AccountsApiTest, TheLastActiveAdminCannotBeDemotedOrDisabled) {
+  auto admin = Admin();
+  const json me = admin.Get("/api/v1/whoami").json();
+  const std::string self = "/api/v1/users/" + std::to_string(me["id"].get<int64_t>());
+
+  // The bootstrap admin is the only admin: neither change is allowed.
+  DataSnapshot before = Snapshot(admin);
+  EXPECT_TRUE(IsProblem(admin.Patch(self, json{{"role", "moderator"}}), 409, "last active admin"));
+  EXPECT_TRUE(IsProblem(admin.Patch(self, json{{"disabled", true}}), 409, "last active admin"));
+  EXPECT_TRUE(IsProblem(
+      admin.Patch(self, json{{"role", "contributor"}, {"stakeholder_group", "academia"}}), 409,
+      "make another admin first"));
+  EXPECT_EQ(Snapshot(admin), before);
+  auto r = admin.Get(self);
+  ASSERT_TRUE(IsStatus(r, 200));
+  EXPECT_EQ(r.json()["role"], "admin");
+  EXPECT_EQ(r.json()["disabled"], false);
+  EXPECT_TRUE(IsStatus(admin.Get("/api/v1/whoami"), 200));
+
+  // With a second admin, demoting one of the two works ...
+  TestUser second = CreateUser(admin, "admin", "government", "second-admin");
+  r = admin.Patch("/api/v1/users/" + std::to_string(second.id), json{{"role", "moderator"}});
+  ASSERT_TRUE(IsStatus(r, 200));
+  EXPECT_EQ(r.json()["role"], "moderator");
+  EXPECT_EQ(As(second).Get("/api/v1/whoami").json()["role"], "moderator");
+  // ... and an admin may demote itself while another remains.
+  TestUser third = CreateUser(admin, "admin", "government", "third-admin");
+  r = As(third).Patch("/api/v1/users/" + std::to_string(third.id), json{{"role", "moderator"}});
+  ASSERT_TRUE(IsStatus(r, 200));
+  EXPECT_EQ(r.json()["role"], "moderator");
+
+  // A disabled admin is not an active one: it does not let the last active admin go.
+  TestUser disabled = CreateUser(admin, "admin", "government", "disabled-admin");
+  ASSERT_TRUE(IsStatus(
+      admin.Patch("/api/v1/users/" + std::to_string(disabled.id), json{{"disabled", true}}), 200));
+  before = Snapshot(admin);
+  EXPECT_TRUE(IsProblem(admin.Patch(self, json{{"disabled", true}}), 409, "last active admin"));
+  EXPECT_TRUE(IsProblem(admin.Patch(self, json{{"role", "moderator"}}), 409, "last active admin"));
+  EXPECT_EQ(Snapshot(admin), before);
+  EXPECT_EQ(admin.Get("/api/v1/whoami").json()["role"], "admin");
+}
+
+// Without moderator_merge, whoever approved the current revision may merge;
+// a contributor without such an approval may not.
+TEST(ApproverMergeTest, AnApproverOfTheCurrentRevisionMergesOthersGet403) {
+  ServerProcess server({"--policy.moderator_merge", "false"});
+  ASSERT_TRUE(server.Start()) << server.output();
+  auto admin = ClientFor(server, server.admin_token());
+  const TestUser author = CreateUser(admin, "contributor", "academia", "author");
+  const TestUser gov = CreateUser(admin, "contributor", "government", "gov");
+  const TestUser biz = CreateUser(admin, "contributor", "private-sector", "biz");
+  const TestUser bystander = CreateUser(admin, "contributor", "civil-society", "bystander");
+  auto as = [&](const TestUser& u) { return ClientFor(server, u.token); };
+
+  const json paris = admin.Get(std::string("/api/v1/agreements/") + kParisCall).json();
+  auto r = as(author).Post("/api/v1/proposals", RecodeBody(paris, "ransomware"));
+  ASSERT_TRUE(IsStatus(r, 201));
+  const std::string path = "/api/v1/proposals/" + std::to_string(r.json()["id"].get<int64_t>());
+  for (const TestUser* u : {&gov, &biz})
+    ASSERT_TRUE(IsStatus(as(*u).Post(path + "/reviews", json{{"verdict", "approve"}}), 201));
+  ASSERT_EQ(admin.Get(path).json()["review"]["can_merge"], true) << admin.Get(path).body;
+
+  // A new revision makes the approvals stale: approving revision 1 is not enough.
+  json revision = RecodeBody(paris, "ransomware", "a better reason");
+  revision["codings"]["ransomware"]["note"] = "revised";
+  revision.erase("kind");
+  revision.erase("agreement_id");
+  ASSERT_TRUE(IsStatus(as(author).Post(path + "/revisions", revision), 201));
+  ASSERT_TRUE(IsStatus(as(bystander).Post(path + "/reviews", json{{"verdict", "approve"}}), 201));
+  ASSERT_TRUE(IsStatus(as(biz).Post(path + "/reviews", json{{"verdict", "approve"}}), 201));
+  ASSERT_EQ(admin.Get(path).json()["review"]["can_merge"], true) << admin.Get(path).body;
+
+  const DataSnapshot before = Snapshot(admin);
+  EXPECT_TRUE(IsProblem(as(gov).Post(path + "/merge", json::object()), 403,
+                        "an approval of its current revision"))
+      << "gov approved revision 1 only";
+  EXPECT_TRUE(IsProblem(as(author).Post(path + "/merge", json::object()), 403, "approval"));
+  EXPECT_EQ(Snapshot(admin), before);
+  EXPECT_EQ(admin.Get(path).json()["status"], "open");
+
+  r = as(bystander).Post(path + "/merge", json::object());
+  ASSERT_TRUE(IsStatus(r, 200));
+  EXPECT_EQ(r.json()["status"], "merged");
+  const json after = admin.Get(std::string("/api/v1/agreements/") + kParisCall).json();
+  EXPECT_EQ(after["revision"], paris["revision"].get<int>() + 1);
+  EXPECT_TRUE(after["codings"].contains("ransomware"));
 }
 
 }  // namespace

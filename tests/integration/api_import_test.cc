@@ -2,6 +2,8 @@
 // that make one dataset revision, and all-or-nothing refusal of bad input.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include "integration/test_helpers.h"
 
 namespace normbase::testing {
@@ -206,6 +208,44 @@ TEST_F(ImportApiTest, OneInvalidRecordRefusesTheWholeImport) {
   }
   EXPECT_EQ(Snapshot(admin), before);
   EXPECT_TRUE(IsProblem(admin.Get("/api/v1/agreements/import-good-2024"), 404));
+}
+
+TEST_F(ImportApiTest, FormulaLikeTitlesAreExportedAsTextAndImportBackUnchanged) {
+  auto admin = Admin();
+  json formula = NewAgreement("import-formula-2024");
+  formula["title"] = "=HYPERLINK(\"https://evil.example\",\"Click me\")";
+  formula["parties"] = "+49 states";
+  ASSERT_TRUE(IsStatus(admin.Post("/api/v1/import", json::array({formula})), 200));
+
+  auto csv = admin.Get("/api/v1/export.csv");
+  ASSERT_TRUE(IsStatus(csv, 200));
+  const auto rows = ParseCsv(csv.body);
+  ASSERT_FALSE(rows.empty());
+  const auto& header = rows[0];
+  const auto column = [&](const std::string& name) {
+    return static_cast<size_t>(std::find(header.begin(), header.end(), name) - header.begin());
+  };
+  const size_t id = column("id"), title = column("title"), parties = column("parties");
+  ASSERT_LT(std::max({id, title, parties}), header.size()) << csv.body.substr(0, 300);
+  bool found = false;
+  for (const auto& row : rows) {
+    if (row.size() != header.size() || row[id] != "import-formula-2024") continue;
+    found = true;
+    EXPECT_EQ(row[title], "'" + formula["title"].get<std::string>()) << "a spreadsheet would run it";
+    EXPECT_EQ(row[parties], "'+49 states");
+  }
+  EXPECT_TRUE(found) << csv.body;
+
+  // Importing the export gives the original texts back: nothing changes.
+  const DataSnapshot before = Snapshot(admin, "import-formula-2024");
+  auto r = admin.Post("/api/v1/import?dry_run=true", csv.body, "text/csv");
+  ASSERT_TRUE(IsStatus(r, 200));
+  EXPECT_TRUE(r.json()["changed"].empty()) << r.body;
+  EXPECT_TRUE(r.json()["added"].empty()) << r.body;
+  EXPECT_EQ(Snapshot(admin, "import-formula-2024"), before);
+  const json stored = admin.Get("/api/v1/agreements/import-formula-2024").json();
+  EXPECT_EQ(stored["title"], formula["title"]);
+  EXPECT_EQ(stored["parties"], "+49 states");
 }
 
 TEST_F(ImportApiTest, BadParametersAreRefused) {

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 
@@ -252,6 +253,31 @@ TEST(RestartTest, AdminCommandsWorkOnAStoppedDataDirOnly) {
   ASSERT_TRUE(IsStatus(r, 200));
   EXPECT_EQ(r.json()["name"], "ops");
   EXPECT_EQ(r.json()["role"], "moderator");
+}
+
+
+TEST(RestartTest, AdminCommandsOnAMissingDataDirFailAndCreateNothing) {
+  // A path that does not exist, in a scratch directory of this test (the
+  // ServerProcess removes it afterwards; the server is never started).
+  ServerProcess scratch;
+  ASSERT_FALSE(scratch.data_dir().empty());
+  const std::string missing = scratch.data_dir() + "/nonexistent";
+  for (const std::string& dir : {missing, missing + "/nested"}) {
+    auto [code, out] = ServerProcess::RunBinary({"admin", "list-users", "--data", dir});
+    EXPECT_EQ(code, 1) << out;
+    EXPECT_NE(out.find("normbase-server admin: " + dir + " holds no Normbase data"),
+              std::string::npos)
+        << out;
+    EXPECT_NE(out.find("start the server on it once first"), std::string::npos) << out;
+    EXPECT_FALSE(std::filesystem::exists(dir)) << "a typo in --data created " << dir;
+  }
+  // The other commands refuse the same way and do not create it either.
+  auto [code, out] = ServerProcess::RunBinary(
+      {"admin", "create-user", "--name", "ops", "--group", "academia", "--data", missing});
+  EXPECT_EQ(code, 1) << out;
+  EXPECT_NE(out.find("holds no Normbase data"), std::string::npos) << out;
+  EXPECT_FALSE(std::filesystem::exists(missing));
+  EXPECT_TRUE(std::filesystem::is_empty(scratch.data_dir()));
 }
 
 }  // namespace

@@ -211,11 +211,16 @@ TEST_F(StreamTest, OversizedClientMessageClosesTheStream) {
   ws.Send(std::string(64 * 1024, 'x'));
   EXPECT_FALSE(ws.Next());
   EXPECT_TRUE(ws.closed());
-  EXPECT_EQ(ws.close_code(), 1009);
+  // 1009 when the close frame arrives; the server closes the socket with the
+  // rest of our message unread, so the kernel may reset it first (code 0).
+  EXPECT_TRUE(ws.close_code() == 1009 || ws.close_code() == 0) << ws.close_code();
 }
 
 TEST(StreamLimits, ReplayWindowAndSlowClient) {
-  ServerProcess server({"--replay-window", "20", "--stream-queue", "8", "--max-text", "200000"});
+  // A long idle timeout: the slow client must be closed for lagging (4008),
+  // not for missing pings while it does not read (a hard close).
+  ServerProcess server({"--replay-window", "20", "--stream-queue", "8", "--max-text", "200000",
+                        "--stream-idle-timeout", "600"});
   ASSERT_TRUE(server.Start()) << server.output();
   HttpClient admin = ClientFor(server, server.admin_token());
   // A client that stops reading, and a healthy one that reads on its own
@@ -223,7 +228,7 @@ TEST(StreamLimits, ReplayWindowAndSlowClient) {
   // even read its close frame before the idle timeout: a hard close.)
   WsClient slow;
   ASSERT_TRUE(slow.Connect(server.base_url(), "/api/v1/stream"));
-  const int kEvents = 150;
+  const int kEvents = 100;
   std::atomic<int> got{0};
   WsClient healthy;
   ASSERT_TRUE(healthy.Connect(server.base_url(), "/api/v1/stream"));
@@ -232,9 +237,9 @@ TEST(StreamLimits, ReplayWindowAndSlowClient) {
     auto is_comment = [](const json& m) { return m.value("type", "") == "comment.added"; };
     while (got < kEvents && healthy.NextWhere(is_comment, 10000)) ++got;
   });
-  // Comment events carry their text: 150 x 100 KB outgrows the socket buffers
+  // Comment events carry their text: 100 x 150 KB outgrows the socket buffers
   // of both ends (a few MB each on Linux).
-  const std::string big(100000, 'q');
+  const std::string big(150000, 'q');
   int events = 0;
   // One comment per proposal: a proposal record holds its comments, and the
   // test is about the stream, not about very long discussions.

@@ -8,8 +8,9 @@
 //           comment.added) to every client, then answers 201
 //
 // No storage, no authentication (the Authorization header is ignored), no
-// queue bound: it is the floor a fan-out server can reach in Node, not a
-// functional twin of Normbase.
+// queue bound: about the least work a Node.js fan-out server can do per
+// event, not a functional twin of Normbase (which commits each comment
+// durably before publishing it).
 //
 // usage: node ws_broadcast.js [--listen 127.0.0.1:0] [--ready-file FILE]
 // Writes http://HOST:PORT to FILE once listening; stops on SIGTERM/SIGINT.

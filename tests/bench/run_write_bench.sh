@@ -1,28 +1,26 @@
 #!/usr/bin/env bash
-# Durable-write benchmark: normbase-server (comments over HTTP, driven by
-# tests/bench/write_load) against RocksDB's own db_bench doing synced writes
-# (`fillrandom --sync=true`) with as many threads as Normbase has connections
-# and a value as large as what Normbase logs per write.
+# Durable-write benchmark: normbase-server (comments, votes or proposals over
+# HTTP, driven by tests/bench/write_load) against RocksDB's own db_bench doing
+# synced writes (`fillrandom --sync=true`) with as many threads as Normbase
+# has connections and a value as large as what Normbase logs per write.
 #
-# First a calibration run (Normbase, C=8) measures the WAL bytes Normbase
-# logs per acknowledged write; db_bench's --value_size is that minus the
-# 39 bytes db_bench logs around each value (record header 7, batch header
-# 12, type and lengths 4, the 16-byte key). Then for each
-# C it runs P pairs, strictly interleaved (Normbase, db_bench, Normbase,
-# db_bench, ...), each run on a fresh directory under one temp dir, so both
-# write to the same filesystem. Normbase: a fresh server (--threads 2) on a
-# free port, the server pinned to CPU 0 and write_load to CPU 1 (unless
-# --no-pin); db_bench runs unpinned. db_bench's --num (per thread) is chosen
-# so that it runs about as long as the Normbase window, from the last
-# db_bench rate at this C (at first from a short unrecorded probe, which
-# also warms the disk up).
-# It prints every run, then a Markdown table of medians and of the median of
-# the per-pair ratios.
+# First a calibration run (Normbase, C=8, not counted) measures the WAL bytes
+# Normbase logs per acknowledged write; db_bench's --value_size is that minus
+# the 39 bytes db_bench logs around each value (record header 7, batch header
+# 12, type and lengths 4, the 16-byte key). Then for each C it runs P pairs,
+# strictly interleaved (Normbase, db_bench, Normbase, db_bench, ...), each run
+# on a fresh directory under one temp dir, so both write to the same
+# filesystem. Normbase: a fresh server (--threads 2) on a free port, pinned to
+# CPU 0 and write_load to CPU 1 (unless --no-pin); db_bench runs unpinned.
+# db_bench's --num (per thread) is chosen so that it runs about as long as the
+# Normbase window, from the last db_bench rate at this C (at first from a
+# short probe, not counted, which also warms the disk up). It prints every
+# run, then a Markdown table of medians and of the median per-pair ratios.
 #
 # usage: tests/bench/run_write_bench.sh [--pairs 5] [--conns "1 8 64"] [--duration 4]
-#          [--warmup 1] [--value-bytes 512] [--kind comment] [--per-proposal 100]
-#          [--value-size BYTES (skip the calibration)] [--build-dir DIR] [--no-build]
-#          [--no-pin] [--results FILE]
+#          [--warmup 1] [--kind comment|vote|proposal] [--value-bytes 512]
+#          [--per-proposal 100] [--value-size BYTES (skip the calibration)]
+#          [--build-dir DIR] [--no-build] [--no-pin] [--results FILE]
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
@@ -52,7 +50,7 @@ while [ $# -gt 0 ]; do
     --no-build) BUILD=0; shift ;;
     --no-pin) PIN=0; shift ;;
     --results) RESULTS="$2"; shift 2 ;;
-    -h|--help) sed -n '2,23p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,/^set -euo/p' "$0" | sed '$d'; exit 0 ;;
     *) echo "unknown argument: $1" >&2; exit 2 ;;
   esac
 done
@@ -140,6 +138,7 @@ FS="$(df -T "$WORK" | awk 'NR == 2 { print $2 " on " $1 }')"
 echo "# $(date -u +%Y-%m-%dT%H:%MZ)  $(nproc) CPUs  $(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)  kernel $(uname -r)"
 echo "# temp dir $WORK: $FS;  $("$DB_BENCH" --version 2>&1 | head -1 || true)"
 echo "# kind=$KIND value=${VALUE_BYTES}B per-proposal=$PER_PROPOSAL pairs=$PAIRS conns=($CONNS) window=${DURATION}s (+${WARMUP}s warm-up) pin=$PIN"
+echo "# normbase-server --listen 127.0.0.1:0 --threads 2 (fresh data dir per run); write_load --kind $KIND --connections C --duration $DURATION --warmup $WARMUP --value-bytes $VALUE_BYTES --per-proposal $PER_PROPOSAL"
 
 if [ -z "$VALUE_SIZE" ]; then
   line="$(run_normbase 8 2)"
@@ -148,6 +147,7 @@ if [ -z "$VALUE_SIZE" ]; then
   VALUE_SIZE=$(( ${wal%.*} - 39 ))
   echo "# calibration: Normbase logs $wal WAL bytes per write -> db_bench --value_size=$VALUE_SIZE --key_size=16"
 fi
+echo "# db_bench --benchmarks=fillrandom --sync=true --threads=C --num=<per thread> --value_size=$VALUE_SIZE --key_size=16 --histogram=true --db=<fresh dir>"
 
 declare -A DB_RATE
 for c in $CONNS; do
@@ -165,11 +165,11 @@ for c in $CONNS; do
     db="$(run_db_bench "$c" "$num" || true)"
     echo "C=$c pair=$pair db_bench --threads=$c --num=$num: $db"
     DB_RATE[$c]="$(sed -n 's/.*ops=\([0-9.]*\).*/\1/p' <<<"$db")"
-    echo "RESULT c=$c pair=$pair sys=db_bench $db" >>"$RESULTS"
+    echo "RESULT c=$c pair=$pair sys=db_bench value_size=$VALUE_SIZE num=$num $db" >>"$RESULTS"
   done
 done
 
-awk -v conns="$CONNS" -v vsize="$VALUE_SIZE" '
+awk -v conns="$CONNS" -v vsize="$VALUE_SIZE" -v kind="$KIND" '
 function median(arr, k,    i, j, t) {
   for (i = 2; i <= k; i++) { t = arr[i]; for (j = i - 1; j >= 1 && arr[j] > t; j--) arr[j + 1] = arr[j]; arr[j + 1] = t }
   if (k == 0) return "n/a"
@@ -199,23 +199,24 @@ function f(x, d) { return x == "n/a" ? x : sprintf("%." d "f", x) }
 }
 END {
   print ""
-  print "| C | Normbase req/s | db_bench ops/s | Normbase/db_bench | target | Normbase p50 / p99 µs | p99/p50 | db_bench p50 / p99 µs | mean group | server CPU µs/req | WAL B/write |"
-  print "|---:|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|"
+  print "| C | Normbase " kind "s/s | db_bench ops/s | Normbase/db_bench | target | Normbase p50 / p99 µs | p99/p50 | db_bench p50 / p99 µs | db_bench p99/p50 | mean group | server CPU µs/req | WAL B/write |"
+  print "|---:|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|"
   n = split(conns, C, " ")
   for (i = 1; i <= n; i++) {
     c = C[i]
     target = c == 1 ? ">= 0.7" : (c == 64 ? ">= 0.8" : "")
-    printf "| %s | %s | %s | %s | %s | %s / %s | %s | %s / %s | %s | %s | %s |\n", c,
+    printf "| %s | %s | %s | %s | %s | %s / %s | %s | %s / %s | %s | %s | %s | %s |\n", c,
       f(med(c, "normbase", "rps"), 0), f(med(c, "db_bench", "ops"), 0),
       f(ratio(c, "normbase", "rps", "db_bench", "ops"), 2), target,
       f(med(c, "normbase", "p50"), 0), f(med(c, "normbase", "p99"), 0),
       f(ratio(c, "normbase", "p99", "normbase", "p50"), 1),
       f(med(c, "db_bench", "p50"), 0), f(med(c, "db_bench", "p99"), 0),
+      f(ratio(c, "db_bench", "p99", "db_bench", "p50"), 1),
       f(med(c, "normbase", "group"), 1), f(med(c, "normbase", "cpu"), 0), f(med(c, "normbase", "wal"), 0)
   }
   print ""
-  print "Medians of " maxpair " interleaved pairs; the ratio is the median of the per-pair ratios; p99/p50 is"
-  print "the median of the per-run ratios. db_bench: fillrandom --sync=true --value_size=" vsize " --key_size=16."
+  print "Medians of " maxpair " interleaved pairs; Normbase/db_bench is the median of the per-pair ratios,"
+  print "p99/p50 the median of the per-run ratios. db_bench: fillrandom --sync=true --value_size=" vsize " --key_size=16."
   if (nt == 0) print "No HTTP errors, no proposal over its share of comments."
   else { print "Runs with trouble:"; for (i = 1; i <= nt; i++) print "- " trouble[i] }
 }' "$RESULTS"

@@ -244,8 +244,7 @@ class Workload {
 class Connection : public std::enable_shared_from_this<Connection> {
  public:
   Connection(net::io_context& ioc, const Options& o, const tcp::endpoint& ep, Workload& w)
-      : stream_(ioc), options_(o), endpoint_(ep), workload_(w),
-        host_(o.host + ":" + std::to_string(o.port)) {}
+      : stream_(ioc), endpoint_(ep), workload_(w), host_(o.host + ":" + std::to_string(o.port)) {}
 
   void Start() { DoConnect(); }
 
@@ -273,7 +272,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
     req_.set(http::field::content_type, "application/json");
     if (job_.token) req_.set(http::field::authorization, "Bearer " + *job_.token);
     req_.keep_alive(true);
-    req_.body() = job_.body;
+    req_.body() = std::move(job_.body);  // only the target and index are needed afterwards
     req_.prepare_payload();
     sent_ = Clock::now();
     stream_.expires_after(kRequestTimeout);
@@ -313,7 +312,6 @@ class Connection : public std::enable_shared_from_this<Connection> {
   }
 
   beast::tcp_stream stream_;
-  const Options& options_;
   const tcp::endpoint endpoint_;
   Workload& workload_;
   const std::string host_;

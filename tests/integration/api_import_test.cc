@@ -231,7 +231,8 @@ TEST_F(ImportApiTest, FormulaLikeTitlesAreExportedAsTextAndImportBackUnchanged) 
   for (const auto& row : rows) {
     if (row.size() != header.size() || row[id] != "import-formula-2024") continue;
     found = true;
-    EXPECT_EQ(row[title], "'" + formula["title"].get<std::string>()) << "a spreadsheet would run it";
+    EXPECT_EQ(row[title], "'" + formula["title"].get<std::string>())
+        << "a spreadsheet would run it";
     EXPECT_EQ(row[parties], "'+49 states");
   }
   EXPECT_TRUE(found) << csv.body;

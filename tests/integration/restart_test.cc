@@ -255,7 +255,6 @@ TEST(RestartTest, AdminCommandsWorkOnAStoppedDataDirOnly) {
   EXPECT_EQ(r.json()["role"], "moderator");
 }
 
-
 TEST(RestartTest, AdminCommandsOnAMissingDataDirFailAndCreateNothing) {
   // A path that does not exist, in a scratch directory of this test (the
   // ServerProcess removes it afterwards; the server is never started).

@@ -12,16 +12,9 @@
 namespace normbase::testing {
 namespace {
 
-class AccountsApiTest : public ::testing::Test {
+class AccountsApiTest : public SharedServerTest {
  protected:
-  static void SetUpTestSuite() {
-    server_ = new ServerProcess();
-    ASSERT_TRUE(server_->Start()) << server_->output();
-  }
-  static void TearDownTestSuite() {
-    delete server_;
-    server_ = nullptr;
-  }
+  static void SetUpTestSuite() { StartShared(); }
   void SetUp() override {
     ASSERT_NE(server_, nullptr);
     ASSERT_FALSE(server_->admin_token().empty());
@@ -30,11 +23,7 @@ class AccountsApiTest : public ::testing::Test {
   static HttpClient Admin() { return ClientFor(*server_, server_->admin_token()); }
   static HttpClient As(const TestUser& u) { return ClientFor(*server_, u.token); }
   static HttpClient Anonymous() { return ClientFor(*server_); }
-
-  static ServerProcess* server_;
 };
-
-ServerProcess* AccountsApiTest::server_ = nullptr;
 
 TEST_F(AccountsApiTest, BootstrapAdminIsWhoAmI) {
   auto admin = Admin();

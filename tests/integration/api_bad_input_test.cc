@@ -15,16 +15,11 @@ constexpr size_t kHeaderLimit = 2000;
 
 // One server for the suite, with small limits so that oversized requests are
 // cheap to make.
-class BadInputTest : public ::testing::Test {
+class BadInputTest : public SharedServerTest {
  protected:
   static void SetUpTestSuite() {
-    server_ = new ServerProcess({"--body-limit", std::to_string(kBodyLimit), "--header-limit",
-                                 std::to_string(kHeaderLimit)});
-    ASSERT_TRUE(server_->Start()) << server_->output();
-  }
-  static void TearDownTestSuite() {
-    delete server_;
-    server_ = nullptr;
+    StartShared({"--body-limit", std::to_string(kBodyLimit), "--header-limit",
+                 std::to_string(kHeaderLimit)});
   }
   void SetUp() override {
     ASSERT_NE(server_, nullptr);
@@ -51,12 +46,9 @@ class BadInputTest : public ::testing::Test {
     EXPECT_TRUE(IsStatus(r, 200)) << "the server stopped serving";
   }
 
-  static ServerProcess* server_;
   std::unique_ptr<HttpClient> admin_;
   DataSnapshot before_;
 };
-
-ServerProcess* BadInputTest::server_ = nullptr;
 
 TEST_F(BadInputTest, MalformedJson) {
   for (const char* raw : {"{", "{\"kind\": \"add\",}", "kind=add", "{'kind': 'add'}", "nul",
@@ -393,7 +385,8 @@ TEST_F(BadInputTest, NegativeOrNonIntegerQueryParameters) {
       {"/api/v1/agreements?year_to=twenty", "year_to: 'twenty' is not a non-negative integer"},
       {"/api/v1/agreements?revision=-1", "revision: '-1' is not a non-negative integer"},
       {"/api/v1/agreements?revision=latest", "revision: 'latest' is not a non-negative integer"},
-      {"/api/v1/agreements/paris-call-2018?revision=x", "revision: 'x' is not a non-negative integer"},
+      {"/api/v1/agreements/paris-call-2018?revision=x",
+       "revision: 'x' is not a non-negative integer"},
       {"/api/v1/events?since=-5", "since: '-5' is not a non-negative integer"},
       {"/api/v1/events?since=abc", "since: 'abc' is not a non-negative integer"},
       {"/api/v1/events?limit=1e3", "limit: '1e3' is not a non-negative integer"},

@@ -9,24 +9,12 @@
 namespace normbase::testing {
 namespace {
 
-class ImportApiTest : public ::testing::Test {
+class ImportApiTest : public SharedServerTest {
  protected:
-  static void SetUpTestSuite() {
-    server_ = new ServerProcess();
-    ASSERT_TRUE(server_->Start()) << server_->output();
-  }
-  static void TearDownTestSuite() {
-    delete server_;
-    server_ = nullptr;
-  }
-  void SetUp() override { ASSERT_NE(server_, nullptr); }
+  static void SetUpTestSuite() { StartShared(); }
 
   static HttpClient Admin() { return ClientFor(*server_, server_->admin_token()); }
-
-  static ServerProcess* server_;
 };
-
-ServerProcess* ImportApiTest::server_ = nullptr;
 
 TEST_F(ImportApiTest, JsonDryRunReportsAndChangesNothing) {
   auto admin = Admin();

@@ -11,17 +11,9 @@
 namespace normbase::testing {
 namespace {
 
-class ReadApiTest : public ::testing::Test {
+class ReadApiTest : public SharedServerTest {
  protected:
-  static void SetUpTestSuite() {
-    server_ = new ServerProcess();
-    ASSERT_TRUE(server_->Start()) << server_->output();
-  }
-  static void TearDownTestSuite() {
-    delete server_;
-    server_ = nullptr;
-  }
-  void SetUp() override { ASSERT_NE(server_, nullptr); }
+  static void SetUpTestSuite() { StartShared(); }
 
   static HttpClient Client() { return HttpClient(server_->base_url()); }
 
@@ -47,11 +39,7 @@ class ReadApiTest : public ::testing::Test {
     ADD_FAILURE() << "pagination does not end";
     return ids;
   }
-
-  static ServerProcess* server_;
 };
-
-ServerProcess* ReadApiTest::server_ = nullptr;
 
 TEST_F(ReadApiTest, HealthzReportsTheSeededDataset) {
   auto c = Client();

@@ -11,7 +11,8 @@ TEST(UsersPagination, CursorVisitsEveryUserOnce) {
   ASSERT_TRUE(server.Start()) << server.output();
   HttpClient admin = ClientFor(server, server.admin_token());
   std::set<int64_t> created = {1};  // the bootstrap admin
-  for (int i = 0; i < 7; ++i) created.insert(CreateUser(admin, "contributor", "academia", "page").id);
+  for (int i = 0; i < 7; ++i)
+    created.insert(CreateUser(admin, "contributor", "academia", "page").id);
   std::set<int64_t> seen;
   std::string cursor;
   int pages = 0;

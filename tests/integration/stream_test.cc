@@ -29,19 +29,12 @@ std::vector<uint64_t> RestSeqs(HttpClient& c, uint64_t since, uint64_t until) {
   return out;
 }
 
-class StreamTest : public ::testing::Test {
+class StreamTest : public SharedServerTest {
  protected:
   static void SetUpTestSuite() {
-    server_ = new ServerProcess({"--allowed-origin", "https://dashboard.example.org"});
-    ASSERT_TRUE(server_->Start()) << server_->output();
+    StartShared({"--allowed-origin", "https://dashboard.example.org"});
   }
-  static void TearDownTestSuite() {
-    delete server_;
-    server_ = nullptr;
-  }
-  static ServerProcess* server_;
 };
-ServerProcess* StreamTest::server_ = nullptr;
 
 TEST_F(StreamTest, HelloThenBacklogFromSinceWithoutAccountEvents) {
   WsClient ws;
@@ -77,9 +70,10 @@ TEST_F(StreamTest, ResumeGivesEveryEventOnceInOrderWhileWritesGoOn) {
   std::thread writer([&] {
     HttpClient w = ClientFor(*server_, server_->admin_token());
     for (int i = 0; i < 60 && !stop; ++i) {
-      auto r = w.Post("/api/v1/proposals",
-                      json{{"kind", "add"}, {"agreement", NewAgreement(UniqueName("stream-add"))},
-                           {"rationale", "stream test"}});
+      auto r =
+          w.Post("/api/v1/proposals", json{{"kind", "add"},
+                                           {"agreement", NewAgreement(UniqueName("stream-add"))},
+                                           {"rationale", "stream test"}});
       if (r.status == 201) ++written;
     }
   });
@@ -139,7 +133,8 @@ TEST_F(StreamTest, LiveEventsArriveWithReviewStatus) {
                                              {"rationale", "noise"}})
                 .status,
             201);
-  ASSERT_EQ(r.Post("/api/v1/proposals/" + pid + "/reviews", json{{"verdict", "approve"}}).status, 201);
+  ASSERT_EQ(r.Post("/api/v1/proposals/" + pid + "/reviews", json{{"verdict", "approve"}}).status,
+            201);
   auto m = ws.NextWhere(IsEvent);
   ASSERT_TRUE(m);
   EXPECT_EQ((*m)["type"], "review.submitted");
@@ -176,7 +171,8 @@ TEST_F(StreamTest, SinceAheadOfTheLogGetsAReset) {
   HttpClient c = ClientFor(*server_);
   const uint64_t last = LastSeq(c);
   WsClient ws;
-  ASSERT_TRUE(ws.Connect(server_->base_url(), "/api/v1/stream?since=" + std::to_string(last + 1000)));
+  ASSERT_TRUE(
+      ws.Connect(server_->base_url(), "/api/v1/stream?since=" + std::to_string(last + 1000)));
   auto m = ws.Next();
   ASSERT_TRUE(m);
   EXPECT_EQ((*m)["kind"], "reset");
@@ -185,7 +181,8 @@ TEST_F(StreamTest, SinceAheadOfTheLogGetsAReset) {
 
 TEST_F(StreamTest, OriginIsChecked) {
   WsClient evil;
-  EXPECT_FALSE(evil.Connect(server_->base_url(), "/api/v1/stream", {{"Origin", "https://evil.example"}}));
+  EXPECT_FALSE(
+      evil.Connect(server_->base_url(), "/api/v1/stream", {{"Origin", "https://evil.example"}}));
   EXPECT_EQ(evil.refused_status(), 403);
   WsClient allowed;
   EXPECT_TRUE(allowed.Connect(server_->base_url(), "/api/v1/stream",
@@ -245,9 +242,10 @@ TEST(StreamLimits, ReplayWindowAndSlowClient) {
   // test is about the stream, not about very long discussions.
   std::vector<std::string> pids;
   for (int i = 0; i < kEvents; ++i) {
-    auto p = admin.Post("/api/v1/proposals", json{{"kind", "add"},
-                                                  {"agreement", NewAgreement("slow-" + std::to_string(i))},
-                                                  {"rationale", "slow client test"}});
+    auto p = admin.Post("/api/v1/proposals",
+                        json{{"kind", "add"},
+                             {"agreement", NewAgreement("slow-" + std::to_string(i))},
+                             {"rationale", "slow client test"}});
     ASSERT_EQ(p.status, 201) << p.body;
     pids.push_back(std::to_string(p.json()["id"].get<int64_t>()));
   }

@@ -125,6 +125,22 @@ inline HttpClient ClientFor(const ServerProcess& server, const std::string& toke
   return c;
 }
 
+// A suite whose tests share one real server, started once for the suite:
+// derived suites call StartShared() from their SetUpTestSuite.
+class SharedServerTest : public ::testing::Test {
+ protected:
+  static void StartShared(std::vector<std::string> args = {}) {
+    server_ = new ServerProcess(std::move(args));
+    ASSERT_TRUE(server_->Start()) << server_->output();
+  }
+  static void TearDownTestSuite() {
+    delete server_;
+    server_ = nullptr;
+  }
+  void SetUp() override { ASSERT_NE(server_, nullptr); }
+  static inline ServerProcess* server_ = nullptr;
+};
+
 // Every agreement now (one page: the seed is far below the page limit).
 inline json AllAgreements(HttpClient& c, const std::string& extra_query = "") {
   auto r = c.Get("/api/v1/agreements?limit=500" + extra_query);

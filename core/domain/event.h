@@ -18,4 +18,10 @@ struct Event {
   std::string payload;  // a JSON document (serialised), enough for a client to update its view
 };
 
+// Account events (user.*, token.*) are shown to moderators only, in the REST
+// log and on the live stream alike: one definition for both.
+inline bool IsPrivateEventType(const std::string& type) {
+  return type.rfind("user.", 0) == 0 || type.rfind("token.", 0) == 0;
+}
+
 }  // namespace normbase::domain

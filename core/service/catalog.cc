@@ -155,8 +155,7 @@ Result<Json> Catalog::Events(uint64_t since, std::optional<size_t> limit, bool i
     NB_ASSIGN_OR_RETURN(auto events, store_.ReadEvents(scanned, n));
     for (const auto& e : events) {
       scanned = e.seq;
-      const bool is_private = e.type.rfind("user.", 0) == 0 || e.type.rfind("token.", 0) == 0;
-      if (is_private && !include_private) continue;
+      if (domain::IsPrivateEventType(e.type) && !include_private) continue;
       items.push_back(domain::ToJson(e));
       if (items.size() == n) break;
     }

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "domain/event.h"
+
 namespace normbase::stream {
 
 namespace {
@@ -73,7 +75,7 @@ TopicFilter TopicFilter::Without(const std::vector<std::string>& less) const {
 }
 
 bool TopicFilter::IsPrivateType(const std::string& type) {
-  return StartsWith(type, "user.") || StartsWith(type, "token.");
+  return domain::IsPrivateEventType(type);
 }
 
 bool TopicFilter::Matches(const std::string& type, const std::map<std::string, std::string>& subjects) const {

@@ -4,6 +4,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "api/openapi.h"
 #include "api/problem.h"
 
 namespace normbase::api {
@@ -47,12 +48,27 @@ Api::Api(ApiServices services) : s_(services), started_(std::chrono::steady_cloc
   router_.Add("GET", "/metrics", [this](const HttpRequest&, const PathParams&, Respond respond) {
     HttpResponse r;
     r.content_type = "text/plain; version=0.0.4; charset=utf-8";
-    r.body = s_.metrics.Render(StoreGauges(s_.store, s_.catalog));
+    auto gauges = StoreGauges(s_.store, s_.catalog);
+    if (s_.bus_gauges) {
+      auto more = s_.bus_gauges();
+      gauges.insert(gauges.end(), more.begin(), more.end());
+    }
+    r.body = s_.metrics.Render(gauges);
+    respond(std::move(r));
+  });
+  // The API's own description, public like every read (docs/openapi.json).
+  router_.Add("GET", "/api/v1/openapi.json", [](const HttpRequest&, const PathParams&, Respond respond) {
+    HttpResponse r;
+    r.content_type = "application/json";
+    r.body = kOpenApiJson;
     respond(std::move(r));
   });
   AddReadRoutes(router_, s_);
   AddProposalRoutes(router_, s_);
   AddAdminRoutes(router_, s_);
+  AddJobRoutes(router_, s_);
+  // The document ships in the binary; a route added without it is a bug to see at once.
+  for (const auto& d : OpenApiDrift(router_, kOpenApiJson)) spdlog::warn("OpenAPI drift: {}", d);
 }
 
 void Api::Handle(HttpRequest&& req, Respond respond) {
@@ -68,6 +84,9 @@ void Api::Handle(HttpRequest&& req, Respond respond) {
     respond(std::move(res));
   };
   if (!match.handler) {
+    // Every other path is the dashboard's (its files, or index.html for its routes).
+    if (s_.web && match.allowed.empty() && !StaticFiles::IsServerPath(req.path))
+      return respond(s_.web->Serve(req));
     if (!match.allowed.empty()) {
       std::string allow;
       for (const auto& m : match.allowed) allow += (allow.empty() ? "" : ", ") + m;

@@ -5,14 +5,18 @@
 #pragma once
 
 #include <chrono>
+#include <functional>
+#include <vector>
 #include <memory>
 
 #include "api/http_types.h"
 #include "api/metrics.h"
 #include "api/router.h"
+#include "api/static_files.h"
 #include "service/accounts.h"
 #include "service/catalog.h"
 #include "service/importer.h"
+#include "service/jobs.h"
 #include "service/proposals.h"
 
 namespace normbase::api {
@@ -24,6 +28,12 @@ struct ApiServices {
   service::Importer& importer;
   const store::Store& store;
   Metrics& metrics;
+  const StaticFiles* web = nullptr;  // the dashboard; null: API only
+  service::Jobs* jobs = nullptr;     // jobs and analyses; null: those routes answer 503
+  // The job broker's view of connected workers, and its figures for /metrics
+  // (functions, so the api layer does not depend on the bus).
+  std::function<domain::Json()> workers;
+  std::function<std::vector<Gauge>()> bus_gauges;
 };
 
 class Api {
@@ -43,5 +53,6 @@ class Api {
 void AddReadRoutes(Router& r, ApiServices& s);
 void AddProposalRoutes(Router& r, ApiServices& s);
 void AddAdminRoutes(Router& r, ApiServices& s);
+void AddJobRoutes(Router& r, ApiServices& s);
 
 }  // namespace normbase::api

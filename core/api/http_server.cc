@@ -229,6 +229,7 @@ class Session : public std::enable_shared_from_this<Session> {
     req.authorization = std::string(msg[http::field::authorization]);
     req.origin = std::string(msg[http::field::origin]);
     req.host = std::string(msg[http::field::host]);
+    req.if_none_match = std::string(msg[http::field::if_none_match]);
     beast::error_code ep_ec;
     auto ep = stream_.socket().remote_endpoint(ep_ec);
     if (!ep_ec) req.remote = ep.address().to_string();

@@ -21,6 +21,7 @@ struct HttpRequest {
   std::string authorization;
   std::string origin;
   std::string host;
+  std::string if_none_match;  // for revalidating static files (ETag)
   std::string remote;  // peer address, for logs
 };
 

@@ -1,6 +1,7 @@
 #include "server/config.h"
 
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <set>
@@ -45,6 +46,9 @@ void AddServerOptions(CLI::App& app, ServerConfig& c) {
                  "Load codebook.json and agreements.json from this folder on first start "
                  "instead of the seed built into the binary");
   app.add_option("--ready-file", c.ready_file, "Write the base URL to this file once listening");
+  app.add_option("--web.root", c.web_root,
+                 "Folder of the built dashboard (web/dist); default: <prefix>/share/normbase/web "
+                 "next to the binary, else ./web/dist");
   app.add_option("--log-level", c.log_level, "trace, debug, info, warn, error")->capture_default_str();
   app.add_option("--threads", c.http.threads, "HTTP I/O threads")->check(CLI::Range(1, 64))->capture_default_str();
 
@@ -91,6 +95,51 @@ void AddServerOptions(CLI::App& app, ServerConfig& c) {
                  "fsync every commit group (turning it off loses acknowledged writes on power loss)")
       ->capture_default_str();
 
+  const std::string jobs = "Workers and jobs";
+  app.add_option("--bus.endpoint", c.bus.endpoint,
+                 "Where workers connect (tcp://HOST:PORT or ipc://PATH); beyond loopback CurveZMQ is required")
+      ->capture_default_str()->group(jobs);
+  app.add_option("--bus.curve-key", c.bus.curve_key_file,
+                 "The server's CurveZMQ key pair file (normbase-worker keygen); turns CurveZMQ on")
+      ->group(jobs);
+  app.add_option("--bus.allowed-keys", c.bus.allowed_keys_file,
+                 "File of worker public keys allowed to connect (one Z85 key per line)")->group(jobs);
+  app.add_option("--bus.heartbeat-ms", c.bus.heartbeat_ms, "Heartbeat interval both ways")
+      ->capture_default_str()->check(CLI::Range(20, 60000))->group(jobs);
+  app.add_option("--bus.heartbeat-expiry-ms", c.bus.heartbeat_expiry_ms,
+                 "Silence after which a worker counts as dead and its jobs are re-queued")
+      ->capture_default_str()->check(CLI::Range(60, 600000))->group(jobs);
+  app.add_option("--bus.max-message-bytes", c.bus.max_message_bytes, "Largest message on the bus")
+      ->capture_default_str()->check(CLI::Range(size_t{4096}, size_t{1} << 30))->group(jobs);
+  app.add_option("--bus.max-workers", c.bus.max_workers, "Workers connected at once")
+      ->capture_default_str()->group(jobs);
+  app.add_option("--jobs.enabled", c.service.jobs.enabled, "Queue plugin jobs for proposals and merges")
+      ->capture_default_str()->group(jobs);
+  app.add_option("--jobs.max-attempts", c.service.jobs.max_attempts,
+                 "Failed attempts (worker crash, timeout) before a job fails for good")
+      ->capture_default_str()->check(CLI::Range(1, 100))->group(jobs);
+  app.add_option("--jobs.timeout-ms", c.service.jobs.timeout_ms, "Time a job may run")
+      ->capture_default_str()->check(CLI::Range(int64_t{100}, int64_t{86400000}))->group(jobs);
+  app.add_option("--jobs.checks", c.service.jobs.checks, "Check plugins run on every proposal revision")
+      ->delimiter(',')->capture_default_str()->group(jobs);
+  app.add_option("--jobs.proposal-analyses", c.service.jobs.proposal_analyses,
+                 "Analysis plugins run on every proposal revision (what it would change)")
+      ->delimiter(',')->capture_default_str()->group(jobs);
+  app.add_option("--jobs.dataset-analyses", c.service.jobs.dataset_analyses,
+                 "Analysis plugins run on every dataset revision")
+      ->delimiter(',')->capture_default_str()->group(jobs);
+  app.add_option("--jobs.plugin-config", c.plugin_config,
+                 "Configuration handed to a plugin with each job: NAME={json object} (repeatable)")
+      ->group(jobs);
+  app.add_option("--workers", c.local_workers.count, "Local workers the server starts and restarts (0: none)")
+      ->capture_default_str()->check(CLI::Range(0, 64))->group(jobs);
+  app.add_option("--workers.capacity", c.local_workers.capacity, "Jobs each local worker runs at once")
+      ->capture_default_str()->check(CLI::Range(1, 1024))->group(jobs);
+  app.add_option("--workers.bin", c.local_workers.binary, "The normbase-worker binary (default: beside this one)")
+      ->group(jobs);
+  app.add_option("--plugins.dir", c.local_workers.plugins_dir,
+                 "Plugin folder of the local workers (default: the worker's own)")->group(jobs);
+
   AddPolicyOptions(app, "policy.", c.service.policy.defaults, "a proposal");
   for (const char* kind : {"add", "recode", "amend", "retire"}) {
     auto k = *domain::ParseProposalKind(kind);
@@ -119,6 +168,21 @@ Status FinalizeConfig(const CLI::App& app, ServerConfig& c) {
     if (set("required_checks")) rule.required_checks = given.required_checks;
     c.service.policy.per_kind[kind] = rule;
   }
+  for (const auto& pc : c.plugin_config) {
+    auto eq = pc.find('=');
+    if (eq == std::string::npos || eq == 0)
+      return Status::InvalidArgument("--jobs.plugin-config: expected NAME={json}, got '" + pc + "'");
+    auto parsed = domain::ParseJson(pc.substr(eq + 1));
+    if (!parsed.ok() || !parsed->is_object())
+      return Status::InvalidArgument("--jobs.plugin-config " + pc.substr(0, eq) + ": the value must be a JSON object");
+    c.service.jobs.plugin_config[pc.substr(0, eq)] = pc.substr(eq + 1);
+  }
+  // An empty value ("--jobs.checks ''") means none.
+  for (auto* list : {&c.service.jobs.checks, &c.service.jobs.proposal_analyses, &c.service.jobs.dataset_analyses})
+    list->erase(std::remove(list->begin(), list->end(), std::string()), list->end());
+  c.bus.job_timeout_ms = c.service.jobs.timeout_ms;
+  if (c.bus.heartbeat_expiry_ms <= c.bus.heartbeat_ms)
+    return Status::InvalidArgument("--bus.heartbeat-expiry-ms must be longer than --bus.heartbeat-ms");
   return ApplyListen(c);
 }
 

@@ -10,6 +10,8 @@
 #include <vector>
 
 #include "api/http_server.h"
+#include "bus/job_broker.h"
+#include "server/worker_supervisor.h"
 #include "service/common.h"
 #include "store/store.h"
 
@@ -24,6 +26,7 @@ struct ServerConfig {
   std::string listen = "127.0.0.1:8080";
   std::string seed_dir;    // empty: the seed compiled into the binary
   std::string ready_file;  // written with the base URL once listening (for scripts, tests)
+  std::string web_root;    // the built dashboard; empty: api::DefaultWebRoot()
   std::string log_level = "info";
   std::string config_file;  // already applied by main (see ConfigFileArgs)
   api::HttpServerOptions http;
@@ -32,6 +35,9 @@ struct ServerConfig {
   std::vector<std::string> allowed_origins;
   store::StoreOptions store;
   service::ServiceConfig service;
+  bus::BrokerOptions bus;          // the job bus workers connect to
+  SupervisorOptions local_workers; // workers the server starts and restarts itself
+  std::vector<std::string> plugin_config;  // "name={json}" as given
   // Per-kind policy values as parsed; FinalizeConfig() applies those given.
   std::map<domain::ProposalKind, domain::PolicyRule> kind_overrides;
 };

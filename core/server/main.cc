@@ -19,8 +19,12 @@
 #include "api/api.h"
 #include "api/http_server.h"
 #include "api/stream_admission.h"
+#include "bus/curve_keys.h"
+#include "bus/job_broker.h"
 #include "stream/event_hub.h"
+#include "server/admin_socket.h"
 #include "server/app.h"
+#include "server/backup_cli.h"
 #include "server/seed_data.h"
 #include "service/token_hash.h"
 
@@ -79,8 +83,61 @@ int RunServer(ServerConfig& config, const sigset_t& signals) {
   service::Proposals proposals(**store, codebook, config.service);
   service::Accounts accounts(**store, codebook);
   service::Importer importer(**store, codebook, config.service);
+  service::Jobs jobs(**store, codebook, config.service);
   api::Metrics metrics;
-  api::Api api_routes({catalog, proposals, accounts, importer, **store, metrics});
+
+  // The job bus, then the local workers that connect to it.
+  const bool curve = !config.bus.curve_key_file.empty() || config.bus.require_curve ||
+                     !bus::IsLocalEndpoint(config.bus.endpoint);
+  SupervisorOptions local = config.local_workers;
+  if (curve && local.count > 0) {
+    // The local workers get a key pair of their own, made afresh at each
+    // start and allowed in alongside the configured keys.
+    auto kp = bus::GenerateKeyPair();
+    if (!kp.ok()) return Fail(kp.status());
+    const std::string prefix = (std::filesystem::absolute(config.data_dir) / "local-worker").string();
+    std::filesystem::remove(prefix + ".key");
+    std::filesystem::remove(prefix + ".pub");
+    if (auto s = bus::WriteKeyPair(prefix, *kp); !s.ok()) return Fail(s);
+    config.bus.extra_allowed_keys.insert(kp->public_z85);
+    local.key_file = prefix + ".key";
+  }
+  auto broker = bus::JobBroker::Start(config.bus, jobs, **store);
+  if (!broker.ok()) return Fail(broker.status());
+  std::unique_ptr<WorkerSupervisor> supervisor;
+  if (local.count > 0) {
+    local.endpoint = (*broker)->endpoint();
+    local.server_key = (*broker)->public_key();
+    local.heartbeat_ms = config.bus.heartbeat_ms;
+    local.heartbeat_expiry_ms = config.bus.heartbeat_expiry_ms;
+    auto sup = WorkerSupervisor::Start(local);
+    if (!sup.ok()) return Fail(sup.status());
+    supervisor = std::move(*sup);
+  }
+  auto* broker_ptr = broker->get();
+  api::StaticFiles web({config.web_root.empty() ? api::DefaultWebRoot() : config.web_root});
+  if (!web.available())
+    spdlog::warn("no dashboard at '{}': the API works; build it with 'cd web && npm ci && npm run build'",
+                 config.web_root.empty() ? "share/normbase/web or ./web/dist" : config.web_root);
+  auto workers_view = [broker_ptr] { return broker_ptr->WorkersView(); };
+  auto bus_gauges = [broker_ptr] {
+    const bus::BrokerStats b = broker_ptr->Stats();
+    auto g = [](const char* name, const char* help, double v) { return api::Gauge{name, help, v, {}}; };
+    return std::vector<api::Gauge>{
+        g("normbase_bus_workers", "Workers connected to the bus", double(b.workers)),
+        g("normbase_bus_jobs_queued", "Jobs waiting for a worker", double(b.queued)),
+        g("normbase_bus_jobs_in_flight", "Jobs leased to workers", double(b.in_flight)),
+        g("normbase_bus_dispatched_total", "Jobs handed to workers", double(b.dispatched)),
+        g("normbase_bus_results_total", "Results accepted from workers", double(b.results)),
+        g("normbase_bus_stale_results_total", "Late or duplicate results ignored", double(b.stale_results)),
+        g("normbase_bus_malformed_total", "Messages dropped as garbage", double(b.malformed)),
+        g("normbase_bus_refused_hellos_total", "Workers refused at hello", double(b.refused_hellos)),
+        g("normbase_bus_workers_lost_total", "Workers that fell silent", double(b.workers_lost)),
+        g("normbase_bus_timeouts_total", "Job attempts that timed out", double(b.timeouts)),
+        g("normbase_bus_messages_in_total", "Messages received on the bus", double(b.messages_in)),
+        g("normbase_bus_messages_out_total", "Messages sent on the bus", double(b.messages_out))};
+  };
+  api::Api api_routes({catalog, proposals, accounts, importer, **store, metrics, &web, &jobs, workers_view, bus_gauges});
 
   if (auto sum = catalog.Summary(); sum.ok())
     spdlog::info("{} dataset revision {}: {} agreements, {} of them coded (the others have no codings yet)",
@@ -113,8 +170,15 @@ int RunServer(ServerConfig& config, const sigset_t& signals) {
             << "  data:          " << std::filesystem::absolute(config.data_dir).string() << "\n"
             << "  admin token:   " << token_path.string()
             << (*token ? " (written now; keep it secret)" : std::filesystem::exists(token_path) ? "" : " (removed; use 'normbase-server admin issue-token')")
+            << "\n  dashboard:     " << (web.available() ? url + "/  (" + web.root() + ")" : "not built")
+            << "\n  workers:       " << local.count << " local, bus on " << broker_ptr->endpoint()
+            << (broker_ptr->public_key().empty() ? "" : " (CurveZMQ, server key " + broker_ptr->public_key() + ")")
             << "\n  try:           curl " << url << "/api/v1/agreements\n"
             << std::flush;
+  // The local admin channel (online backups); the server serves without it.
+  auto admin_socket = AdminSocket::Start(config.data_dir, **store);
+  if (!admin_socket.ok())
+    spdlog::warn("no admin socket, so no online backups: {}", admin_socket.status().message());
   if (!config.ready_file.empty())
     if (auto s = WritePrivateFile(config.ready_file, url + "\n"); !s.ok()) return Fail(s);
 
@@ -122,6 +186,9 @@ int RunServer(ServerConfig& config, const sigset_t& signals) {
   sigwait(&signals, &sig);
   spdlog::info("signal {}: shutting down", sig);
   http.Stop();
+  supervisor.reset();  // local workers drain: finish or hand back their jobs
+  broker->reset();     // jobs stay durable; running ones are re-queued at the next start
+  if (admin_socket.ok()) admin_socket->reset();  // a backup in progress finishes first
   store->reset();  // drains queued writes; their replies go nowhere, their data is kept
   return 0;
 }
@@ -159,6 +226,7 @@ int main(int argc, char** argv) {
   AddServerOptions(app, config);
   app.set_version_flag("--version", NORMBASE_VERSION);
   auto admin = AddAdminCommands(app);
+  auto backup = AddBackupCommands(app);
   // A config file becomes arguments placed before the command line's own.
   std::vector<std::string> cli(argv + 1, argv + argc);
   std::vector<std::string> args;
@@ -189,5 +257,6 @@ int main(int argc, char** argv) {
   spdlog::set_default_logger(spdlog::stderr_color_mt("normbase"));
   spdlog::set_level(spdlog::level::from_str(config.log_level));
   if (AdminSelected(*admin)) return RunAdmin(*admin, config);
+  if (BackupSelected(*backup)) return RunBackupCommand(*backup, app, config);
   return RunServer(config, signals);
 }

@@ -7,6 +7,9 @@
 #pragma once
 
 #include <functional>
+#include <map>
+#include <string>
+#include <vector>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -22,7 +25,22 @@ namespace normbase::service {
 
 using domain::Json;
 
+// Which plugins run on what, and how hard the broker tries. A plugin listed
+// here is queued even when no worker offers it yet: the job waits for one.
+struct JobsConfig {
+  bool enabled = true;  // false: nothing is queued (e.g. a core run without workers)
+  std::vector<std::string> checks = {"codebook", "evidence", "duplicates", "consistency"};
+  std::vector<std::string> proposal_analyses = {"impact"};
+  std::vector<std::string> dataset_analyses = {"element-frequency", "trend", "co-occurrence",
+                                               "inter-coder"};
+  int max_attempts = 3;       // charged failures (crash, timeout) before a job fails
+  int64_t timeout_ms = 60000;  // a dispatch's lease
+  // Per-plugin configuration handed to the plugin with each job: name -> JSON object text.
+  std::map<std::string, std::string> plugin_config;
+};
+
 struct ServiceConfig {
+  JobsConfig jobs;
   domain::ReviewPolicy policy = domain::ReviewPolicy::Default();
   domain::AgreementLimits limits;
   size_t default_page = 50;

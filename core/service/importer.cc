@@ -5,6 +5,7 @@
 
 #include "domain/csv.h"
 #include "service/accounts.h"
+#include "service/jobs.h"
 #include "store/records.h"
 
 namespace normbase::service {
@@ -71,8 +72,8 @@ Result<ImportPlan> PlanImport(const store::Reader& r, const std::vector<Agreemen
 }
 
 // Applies a set of agreements as one dataset revision (seed or import).
-Result<Json> ApplyAgreements(store::WriteContext& w, const std::vector<Agreement>& incoming,
-                             const char* change, int64_t actor, const std::string& actor_name,
+Result<Json> ApplyAgreements(store::WriteContext& w, const JobsConfig& jobs,
+                             const std::vector<Agreement>& incoming, const char* change, int64_t actor, const std::string& actor_name,
                              const std::string& reason) {
   NB_ASSIGN_OR_RETURN(ImportPlan plan, PlanImport(w, incoming));
   Json report = plan.Report();
@@ -110,6 +111,7 @@ Result<Json> ApplyAgreements(store::WriteContext& w, const std::vector<Agreement
                                 {"changed", plan.changed.size()},
                                 {"reason", reason}});
   w.AppendEvent(std::move(e));
+  QueueDatasetJobs(w, jobs, ds);
   report["dataset_revision"] = ds;
   return report;
 }
@@ -181,10 +183,10 @@ void Importer::Import(const domain::User& actor, ImportFormat format, std::strin
     report["dataset_revision"] = nullptr;
     return done(std::move(report));
   }
-  SubmitFor<Json>(store_, [list, actor, from_csv](store::WriteContext& w) -> Result<Json> {
+  SubmitFor<Json>(store_, [this, list, actor, from_csv](store::WriteContext& w) -> Result<Json> {
     // Inside the mutation, so a merge that lands meanwhile is not overwritten.
     if (from_csv) NB_RETURN_IF_ERROR(KeepWhatCsvCannotCarry(w, *list));
-    return ApplyAgreements(w, *list, "imported", actor.id, actor.name, "import by " + actor.name);
+    return ApplyAgreements(w, config_.jobs, *list, "imported", actor.id, actor.name, "import by " + actor.name);
   }, std::move(done));
 }
 
@@ -211,7 +213,7 @@ Result<bool> SeedIfEmpty(store::Store& store, CodebookCache& cache, const std::s
   }
   Status s = store.Commit([&](store::WriteContext& w) -> Status {
     store::SaveCodebook(w, cb);
-    return ApplyAgreements(w, list, "seeded", 0, "seed",
+    return ApplyAgreements(w, config.jobs, list, "seeded", 0, "seed",
                            "seed data (data/seed: codebook " + cb.id + " v" +
                                std::to_string(cb.version) + ", agreements.json)")
         .status();

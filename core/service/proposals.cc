@@ -5,6 +5,7 @@
 #include <set>
 
 #include "domain/diff.h"
+#include "service/jobs.h"
 #include "store/records.h"
 
 namespace normbase::service {
@@ -173,7 +174,8 @@ Result<domain::ReviewStatus> Proposals::Evaluate(const store::Reader& r, const P
   if (!cb) return Status::Unavailable("no codebook is loaded yet");
   NB_ASSIGN_OR_RETURN(auto current, store::LoadAgreement(r, p.agreement_id));
   const int64_t rev = current ? current->revision : 0;
-  return domain::EvaluateReview(p, config_.policy.For(p.kind), *cb, rev);
+  NB_ASSIGN_OR_RETURN(auto checks, CheckStates(r, p.id, p.Current().number));
+  return domain::EvaluateReview(p, config_.policy.For(p.kind), *cb, rev, checks);
 }
 
 Result<Json> Proposals::Summary(const store::Reader& r, const Proposal& p) const {
@@ -211,7 +213,8 @@ Result<Json> Proposals::View(const store::Reader& r, const Proposal& p) const {
   j["state"] = st.state;
   j["revision"] = p.Current().number;
   j["review"] = domain::ToJson(st);
-  j["checks"] = Json::array();  // filled by the workers' results once they run
+  NB_ASSIGN_OR_RETURN(j["checks"], ChecksOf(r, p.id, p.Current().number));
+  NB_ASSIGN_OR_RETURN(j["impact"], ImpactOf(r, p.id, p.Current().number));
   return j;
 }
 
@@ -279,7 +282,9 @@ void Proposals::Create(const User& actor, const Json& body, Done<Json> done) {
     rev.author = actor.id;
     rev.created_at = w.Now();
     p.revisions.push_back(std::move(rev));
-    return SaveWithEvent(w, p, "proposal.created", actor.id, Json());
+    NB_RETURN_IF_ERROR(SaveWithEvent(w, p, "proposal.created", actor.id, Json()).status());
+    QueueProposalJobs(w, config_.jobs, p);
+    return View(w, p);
   }, std::move(done));
 }
 
@@ -314,7 +319,9 @@ void Proposals::Revise(const User& actor, int64_t id, const Json& body, Done<Jso
                                ? prev.votes_valid_from
                                : rev.number;
     p.revisions.push_back(std::move(rev));
-    return SaveWithEvent(w, p, "proposal.revised", actor.id, Json());
+    NB_RETURN_IF_ERROR(SaveWithEvent(w, p, "proposal.revised", actor.id, Json()).status());
+    QueueProposalJobs(w, config_.jobs, p);
+    return View(w, p);
   }, std::move(done));
 }
 
@@ -487,6 +494,7 @@ void Proposals::Merge(const User& actor, int64_t id, const Json& body, Done<Json
                                         {"change", change},
                                         {"dataset_revision", ds}});
     w.AppendEvent(std::move(changed));
+    QueueDatasetJobs(w, config_.jobs, ds);
     // Other open proposals on this agreement are now stale: tell their watchers.
     NB_ASSIGN_OR_RETURN(auto others, store::ProposalIdsForAgreement(w, p.agreement_id));
     for (int64_t other_id : others) {

@@ -1,5 +1,6 @@
 // RocksDB implementation of Store: the committer thread and group commit.
 #include <rocksdb/db.h>
+#include <rocksdb/utilities/checkpoint.h>
 #include <rocksdb/utilities/write_batch_with_index.h>
 
 #include <atomic>
@@ -155,6 +156,12 @@ class RocksStore final : public Store {
       if (s.IsIOError() && s.ToString().find("lock") != std::string::npos)
         return Status::Unavailable("data directory " + options_.path +
                                    " is in use by another process (RocksDB lock): " + s.ToString());
+      // A newer release may add column families; say so rather than RocksDB's terse refusal.
+      if (s.IsInvalidArgument() && s.ToString().find("Column famil") != std::string::npos)
+        return Status::Internal("data directory " + options_.path +
+                                " was written by a newer normbase-server (it holds tables this "
+                                "version does not know: " + s.ToString() +
+                                "); use the matching release or restore a backup");
       return Status::Internal("cannot open data directory " + options_.path + ": " + s.ToString());
     }
     db_.reset(raw);
@@ -284,6 +291,22 @@ class RocksStore final : public Store {
     return out;
   }
 
+  Result<uint64_t> Checkpoint(const std::string& dir) override {
+    Result<uint64_t> made = Status::Internal("checkpoint did not run");
+    // As a mutation it runs on the committer, after every earlier group's
+    // write and before the next: no write can be half in the copy.
+    Status s = Commit([&](WriteContext&) -> Status {
+      rocksdb::Checkpoint* raw = nullptr;
+      NB_RETURN_IF_ERROR(FromRocks(rocksdb::Checkpoint::Create(db_.get(), &raw), "checkpoint"));
+      std::unique_ptr<rocksdb::Checkpoint> cp(raw);
+      NB_RETURN_IF_ERROR(FromRocks(cp->CreateCheckpoint(dir), "checkpoint"));
+      made = last_seq_.load(std::memory_order_acquire);
+      return Status::Ok();  // stages nothing
+    });
+    NB_RETURN_IF_ERROR(s);
+    return made;
+  }
+
   rocksdb::DB* db() const { return db_.get(); }
   rocksdb::ColumnFamilyHandle* cf(Table t) const { return handles_[static_cast<int>(t)].get(); }
 
@@ -296,10 +319,21 @@ class RocksStore final : public Store {
       NB_RETURN_IF_ERROR(FromRocks(
           db_->Put(wo, cf(Table::kMeta), kFormatKey, std::to_string(kFormatVersion)), "format"));
     } else if (*v != std::to_string(kFormatVersion)) {
+      // No upgrade path exists yet (version 1 is the first): refuse rather than misread.
+      int found = 0;
+      try {
+        found = std::stoi(*v);
+      } catch (const std::exception&) {
+      }
+      const char* whose = found > kFormatVersion ? "a newer"
+                          : found > 0            ? "an older"
+                                                 : "an unknown";
       return Status::Internal("data directory " + options_.path + " has on-disk format version " +
-                              *v + " but this normbase-server reads version " +
+                              *v + " (written by " + whose +
+                              " normbase-server) but this normbase-server reads version " +
                               std::to_string(kFormatVersion) +
-                              "; use the matching release or restore a backup");
+                              " only; nothing was changed. Use the matching release, or restore a "
+                              "backup made by this one");
     }
     NB_ASSIGN_OR_RETURN(auto seq, Get(Table::kMeta, CounterKey(kEventCounter)));
     last_seq_ = seq ? std::stoull(*seq) : 0;

@@ -115,6 +115,13 @@ class Store : public Reader {
   virtual StoreStats Stats() const = 0;
   // Reads events with seq > after, at most `limit`, in order.
   virtual Result<std::vector<domain::Event>> ReadEvents(uint64_t after, size_t limit) const = 0;
+  // Writes a consistent copy of the whole database into `dir`, which must not
+  // exist yet (RocksDB checkpoint: table files hard-linked when on the same
+  // file system, copied otherwise). It runs on the committer between two
+  // commit groups, so the copy holds exactly the groups acknowledged before
+  // it and nothing half-written; writes wait meanwhile (one memtable flush).
+  // Returns the seq of the newest event in the copy.
+  virtual Result<uint64_t> Checkpoint(const std::string& dir) = 0;
 
  protected:
   Store() = default;

@@ -8,6 +8,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <cstdlib>
@@ -156,6 +157,13 @@ std::vector<std::string> ServerProcess::CommandLine() const {
   std::vector<std::string> args = {BinaryPath(), "--data",      data_dir_,
                                    "--listen",   "127.0.0.1:0", "--ready-file",
                                    ready_path_,  "--log-level", "warn"};
+  // Tests run side by side: each server's bus takes a free port, and local
+  // workers start only in the tests that ask for them.
+  auto given = [&](const std::string& flag) {
+    return std::find(extra_args_.begin(), extra_args_.end(), flag) != extra_args_.end();
+  };
+  if (!given("--bus.endpoint")) args.insert(args.end(), {"--bus.endpoint", "tcp://127.0.0.1:0"});
+  if (!given("--workers")) args.insert(args.end(), {"--workers", "0"});
   args.insert(args.end(), extra_args_.begin(), extra_args_.end());
   return args;
 }

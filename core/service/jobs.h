@@ -1,0 +1,87 @@
+// Jobs: the durable side of running plugins. It plans the jobs a change
+// needs (checks and impact for a proposal revision, analyses for a dataset
+// revision) inside the change's own mutation, builds each job's input from the
+// store, and records every state change — dispatch, result, lost attempt — as
+// one mutation with its event, so what the broker acknowledges is never lost.
+// It also serves the read views: checks of a proposal, analyses, job lists.
+//
+// The broker (core/bus) decides WHEN; this class decides WHAT is true. Every
+// recording call re-reads the job inside the committer and ignores a stale
+// report (another dispatch number, a terminal job): results are idempotent.
+// Thread-safe; completions run on the committer thread.
+#pragma once
+
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "domain/job.h"
+#include "domain/proposal.h"
+#include "service/common.h"
+
+namespace normbase::service {
+
+// How an attempt ended, as a worker reported it.
+enum class JobOutcome { kOk, kBadInput, kFailed, kTimedOut, kRefused };
+
+struct JobReport {
+  std::string job_id;
+  int dispatch = 0;
+  JobOutcome outcome = JobOutcome::kOk;
+  std::string output;   // the plugin's JSON (kOk)
+  std::string message;  // otherwise
+  std::string worker;
+};
+
+// Called inside mutations that change what plugins look at.
+void QueueProposalJobs(store::WriteContext& w, const JobsConfig& config, const domain::Proposal& p);
+void QueueDatasetJobs(store::WriteContext& w, const JobsConfig& config, int64_t dataset_revision);
+
+// [{plugin, status, summary, findings, job, attempts, updated_at}] of a
+// proposal revision; status: queued | running | passed | failed | error.
+Result<Json> ChecksOf(const store::Reader& r, int64_t proposal, int revision);
+// plugin -> "passed" | "failed" | "error" | "pending", for the review policy.
+Result<std::map<std::string, std::string>> CheckStates(const store::Reader& r, int64_t proposal,
+                                                       int revision);
+// The proposal analyses of a revision: {plugin: {status, summary, result}};
+// an empty object when none was queued.
+Result<Json> ImpactOf(const store::Reader& r, int64_t proposal, int revision);
+
+class Jobs {
+ public:
+  Jobs(store::Store& store, const CodebookCache& codebook, const ServiceConfig& config)
+      : store_(store), codebook_(codebook), config_(config) {}
+
+  // Start-up: jobs that were running when the core stopped go back to the
+  // queue (not charged). Returns the open jobs, oldest first. Blocking.
+  Result<std::vector<domain::Job>> RecoverOpenJobs();
+  // The job's input document (see docs/plugins.md), built from the store now.
+  Result<std::string> BuildInput(const domain::Job& job) const;
+
+  void RecordDispatch(const std::string& job_id, int dispatch, const std::string& worker,
+                      int64_t deadline, Done<domain::Job> done);
+  // A result from a worker. Done gets the job as recorded, or NotFound/
+  // Conflict when the report was stale (and then nothing changed).
+  void RecordResult(JobReport report, Done<domain::Job> done);
+  void RecordLoss(const std::string& job_id, int dispatch, domain::AttemptLoss loss,
+                  const std::string& message, Done<domain::Job> done);
+
+  // ---- views ----
+  Result<std::optional<domain::Job>> Get(const std::string& id) const;
+  // state: "" for all; cursor: the last id of the previous page.
+  Result<Json> List(const std::string& state, const std::string& cursor, std::optional<size_t> limit) const;
+  // Every dataset analysis with its newest revision and state.
+  Result<Json> ListAnalyses() const;
+  // One analysis at a dataset revision (the newest when absent).
+  Result<Json> GetAnalysis(const std::string& name, std::optional<int64_t> revision) const;
+
+ private:
+  Result<Json> DatasetDocument(const store::Reader& r, int64_t revision, bool full) const;
+
+  store::Store& store_;
+  const CodebookCache& codebook_;
+  const ServiceConfig& config_;
+};
+
+}  // namespace normbase::service

@@ -1,0 +1,401 @@
+// The job bus end to end: the real normbase-server, real normbase-worker
+// processes, real ZeroMQ over tcp and ipc, and the "fault" test plugin, whose
+// behaviour each proposal picks through its rationale (see fault_plugin.cc).
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <random>
+#include <regex>
+#include <thread>
+#include <zmq.hpp>
+
+#include "bus/curve_keys.h"
+#include "bus/wire.h"
+#include "integration/test_helpers.h"
+#include "support/worker_process.h"
+
+namespace normbase::testing {
+namespace {
+
+namespace fs = std::filesystem;
+using Clock = std::chrono::steady_clock;
+
+// Fast timings so that losses are noticed within a second.
+std::vector<std::string> BusArgs(std::vector<std::string> more = {}) {
+  std::vector<std::string> args = {"--jobs.checks",      "fault", "--jobs.proposal-analyses", "",
+                                   "--jobs.dataset-analyses", "",  "--bus.heartbeat-ms",      "100",
+                                   "--bus.heartbeat-expiry-ms", "600", "--plugins.dir", NB_TEST_PLUGIN_DIR};
+  args.insert(args.end(), more.begin(), more.end());
+  return args;
+}
+
+std::string TempDir(const std::string& prefix) {
+  std::string tmpl = "/tmp/" + prefix + "-XXXXXX";
+  char* d = ::mkdtemp(tmpl.data());
+  return d ? std::string(d) : std::string();
+}
+
+// Polls `probe` until it returns true or `ms` pass.
+bool Eventually(const std::function<bool()>& probe, int ms = 20000) {
+  const auto deadline = Clock::now() + std::chrono::milliseconds(ms);
+  while (Clock::now() < deadline) {
+    if (probe()) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  return probe();
+}
+
+// Proposes a new agreement whose "fault" check does `what`; returns its id.
+int64_t Propose(HttpClient& c, const std::string& what) {
+  auto r = c.Post("/api/v1/proposals", json{{"kind", "add"},
+                                           {"agreement", NewAgreement(UniqueName("bus-agreement"))},
+                                           {"rationale", what}});
+  EXPECT_EQ(r.status, 201) << r.body;
+  return r.json().value("id", int64_t{0});
+}
+
+json Check(HttpClient& c, int64_t proposal) {
+  auto r = c.Get("/api/v1/proposals/" + std::to_string(proposal));
+  if (r.status != 200) return json();
+  for (const auto& ch : r.json()["checks"])
+    if (ch["plugin"] == "fault") return ch;
+  return json();
+}
+
+bool CheckIs(HttpClient& c, int64_t proposal, const std::string& status) {
+  return Check(c, proposal).value("status", "") == status;
+}
+
+json Job(HttpClient& admin, int64_t proposal) {
+  auto r = admin.Get("/api/v1/jobs/p" + std::to_string(proposal) + ".r1.fault");
+  return r.status == 200 ? r.json() : json();
+}
+
+json Workers(HttpClient& admin) {
+  auto r = admin.Get("/api/v1/workers");
+  EXPECT_EQ(r.status, 200) << r.body;
+  return r.json();
+}
+
+std::string BusEndpointOf(const ServerProcess& s) {
+  std::smatch m;
+  const std::string out = s.output();
+  std::string last;
+  for (std::sregex_iterator it(out.begin(), out.end(), std::regex(R"(bus on (\S+))")), end; it != end; ++it)
+    last = (*it)[1];
+  return last;
+}
+
+double Metric(HttpClient& c, const std::string& name) {
+  auto r = c.Get("/metrics");
+  std::smatch m;
+  if (std::regex_search(r.body, m, std::regex("\n" + name + " ([0-9.e+]+)"))) return std::stod(m[1]);
+  return -1;
+}
+
+// ---- with local, supervised workers ----------------------------------------
+
+class LocalWorkersTest : public SharedServerTest {
+ protected:
+  static void SetUpTestSuite() {
+    StartShared(BusArgs({"--workers", "2", "--workers.capacity", "2", "--jobs.max-attempts", "2",
+                         "--jobs.timeout-ms", "1500", "--policy.required_checks", "fault"}));
+  }
+};
+
+TEST_F(LocalWorkersTest, ChecksRunOnEveryProposalAndGateTheMerge) {
+  HttpClient admin = ClientFor(*server_, server_->admin_token());
+  auto author = CreateUser(admin, "contributor", "civil-society");
+  auto gov = CreateUser(admin, "contributor", "government");
+  auto ind = CreateUser(admin, "contributor", "private-sector");
+  HttpClient a = ClientFor(*server_, author.token);
+  const int64_t passing = Propose(a, "sleep:300");
+  const int64_t failing = Propose(a, "fail");
+  // While the check runs, the policy's required check blocks the merge.
+  for (auto* u : {&gov, &ind}) {
+    HttpClient v = ClientFor(*server_, u->token);
+    for (int64_t p : {passing, failing})
+      ASSERT_TRUE(IsStatus(v.Post("/api/v1/proposals/" + std::to_string(p) + "/reviews", json{{"verdict", "approve"}}), 201));
+  }
+  ASSERT_TRUE(Eventually([&] { return CheckIs(a, passing, "passed"); })) << Check(a, passing).dump();
+  ASSERT_TRUE(Eventually([&] { return CheckIs(a, failing, "failed"); })) << Check(a, failing).dump();
+  const json failed = Check(a, failing);
+  ASSERT_EQ(failed["findings"].size(), 1u);
+  EXPECT_EQ(failed["findings"][0]["field"], "rationale");
+
+  EXPECT_TRUE(IsProblem(admin.Post("/api/v1/proposals/" + std::to_string(failing) + "/merge", json::object()), 409,
+                        "fault"));
+  EXPECT_TRUE(IsStatus(admin.Post("/api/v1/proposals/" + std::to_string(passing) + "/merge", json::object()), 200));
+  // The job's states were events on the stream's log.
+  auto events = admin.Get("/api/v1/events?since=0&limit=1000").json()["items"];
+  std::set<std::string> types;
+  for (const auto& e : events)
+    if (e["subjects"].value("proposal", "") == std::to_string(passing)) types.insert(e["type"].get<std::string>());
+  EXPECT_TRUE(types.count("check.queued") && types.count("check.running") && types.count("check.done"))
+      << events.dump();
+}
+
+TEST_F(LocalWorkersTest, GarbageFromAPluginIsAnErrorNotACrash) {
+  HttpClient admin = ClientFor(*server_, server_->admin_token());
+  const int64_t p = Propose(admin, "garbage");
+  ASSERT_TRUE(Eventually([&] { return CheckIs(admin, p, "error"); })) << Check(admin, p).dump();
+  EXPECT_NE(Check(admin, p).value("summary", "").find("not JSON"), std::string::npos) << Check(admin, p).dump();
+  EXPECT_EQ(Job(admin, p).value("failures", -1), 0);  // the plugin's fault: no retry
+}
+
+TEST_F(LocalWorkersTest, APoisonJobCostsMaxAttemptsWorkerCrashesAndHealthyJobsGoOn) {
+  HttpClient admin = ClientFor(*server_, server_->admin_token());
+  const int64_t poison = Propose(admin, "crash");
+  std::vector<int64_t> healthy;
+  for (int i = 0; i < 6; ++i) healthy.push_back(Propose(admin, "sleep:50"));
+  ASSERT_TRUE(Eventually([&] { return Job(admin, poison).value("state", "") == "failed"; }, 30000))
+      << Job(admin, poison).dump();
+  const json job = Job(admin, poison);
+  EXPECT_EQ(job["failures"], 2);
+  EXPECT_NE(job["outcome"].get<std::string>().find("gave up after 2 failed attempts"), std::string::npos) << job;
+  EXPECT_NE(job["outcome"].get<std::string>().find("worker lost"), std::string::npos) << job;
+  for (int64_t p : healthy)
+    EXPECT_TRUE(Eventually([&] { return CheckIs(admin, p, "passed"); }, 30000)) << Check(admin, p).dump();
+  // The supervisor brought the crashed workers back.
+  EXPECT_TRUE(Eventually([&] { return Workers(admin)["items"].size() == 2; }, 15000)) << Workers(admin).dump();
+}
+
+TEST_F(LocalWorkersTest, AHungPluginTimesOutAndItsWorkerIsReplaced) {
+  HttpClient admin = ClientFor(*server_, server_->admin_token());
+  const int64_t p = Propose(admin, "hang");
+  ASSERT_TRUE(Eventually([&] { return Job(admin, p).value("state", "") == "failed"; }, 40000)) << Job(admin, p).dump();
+  EXPECT_NE(Job(admin, p)["outcome"].get<std::string>().find("timed out"), std::string::npos) << Job(admin, p).dump();
+  const int64_t after = Propose(admin, "ok");
+  EXPECT_TRUE(Eventually([&] { return CheckIs(admin, after, "passed"); }, 20000)) << Check(admin, after).dump();
+}
+
+TEST_F(LocalWorkersTest, WorkersAndJobsAreForModerators) {
+  HttpClient admin = ClientFor(*server_, server_->admin_token());
+  auto user = CreateUser(admin, "contributor", "government");
+  HttpClient c = ClientFor(*server_, user.token);
+  EXPECT_TRUE(IsProblem(c.Get("/api/v1/workers"), 403));
+  EXPECT_TRUE(IsProblem(c.Get("/api/v1/jobs"), 403));
+  EXPECT_TRUE(IsProblem(admin.Get("/api/v1/jobs?state=sleeping"), 400, "state"));
+  ASSERT_TRUE(Eventually([&] { return Workers(admin)["items"].size() == 2; }));
+  const json w = Workers(admin)["items"][0];
+  EXPECT_EQ(w["capacity"], 2);
+  EXPECT_EQ(w["plugins"][0]["name"], "fault");
+  EXPECT_GE(Metric(admin, "normbase_bus_workers"), 1);
+}
+
+// ---- with workers the test starts and kills ------------------------------------
+
+class ExternalWorkersTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = TempDir("nb-bus");
+    endpoint_ = "ipc://" + dir_ + "/bus.sock";
+  }
+  void TearDown() override {
+    std::error_code ec;
+    fs::remove_all(dir_, ec);
+  }
+  std::unique_ptr<WorkerProcess> Worker(std::vector<std::string> more = {}) {
+    std::vector<std::string> args = {"--connect", endpoint_, "--plugins", NB_TEST_PLUGIN_DIR, "--capacity", "1",
+                                     "--heartbeat-ms", "100", "--heartbeat-expiry-ms", "600"};
+    args.insert(args.end(), more.begin(), more.end());
+    auto w = std::make_unique<WorkerProcess>(args);
+    EXPECT_TRUE(w->Start());
+    return w;
+  }
+  std::string dir_, endpoint_;
+};
+
+TEST_F(ExternalWorkersTest, AWorkerKilledMidJobHasItsJobFinishedByAnother) {
+  ServerProcess server(BusArgs({"--bus.endpoint", endpoint_}));
+  ASSERT_TRUE(server.Start()) << server.output();
+  HttpClient admin = ClientFor(server, server.admin_token());
+  auto a = Worker();
+  ASSERT_TRUE(Eventually([&] { return Workers(admin)["items"].size() == 1; }));
+  const int64_t p = Propose(admin, "sleep:2000");
+  ASSERT_TRUE(Eventually([&] { return Job(admin, p).value("state", "") == "running"; }));
+  auto b = Worker();
+  ASSERT_TRUE(Eventually([&] { return Workers(admin)["items"].size() == 2; }));
+  const auto killed_at = Clock::now();
+  a->Kill();
+  ASSERT_TRUE(Eventually([&] { return CheckIs(admin, p, "passed"); }, 20000)) << Job(admin, p).dump();
+  const json job = Job(admin, p);
+  EXPECT_EQ(job["failures"], 1);
+  EXPECT_EQ(job["dispatches"], 2);
+  EXPECT_EQ(job["attempts"][0]["outcome"], "worker lost");
+  // Noticed within the expiry (600 ms) plus the 2 s the job takes, with slack for CI.
+  EXPECT_LT(std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - killed_at).count(), 8000);
+}
+
+TEST_F(ExternalWorkersTest, QueuedAndInFlightJobsSurviveACoreCrash) {
+  ServerProcess server(BusArgs({"--bus.endpoint", endpoint_}));
+  ASSERT_TRUE(server.Start()) << server.output();
+  HttpClient admin = ClientFor(server, server.admin_token());
+  // Queued with no worker at all, then one in flight when the core dies.
+  const int64_t queued = Propose(admin, "ok");
+  auto w = Worker();
+  const int64_t in_flight = Propose(admin, "sleep:1500");
+  ASSERT_TRUE(Eventually([&] { return CheckIs(admin, queued, "passed"); }));
+  ASSERT_TRUE(Eventually([&] { return Job(admin, in_flight).value("state", "") == "running"; }));
+  server.Kill();
+  ASSERT_TRUE(server.Start()) << server.output();
+  admin = ClientFor(server, server.admin_token());
+  // The same worker notices the new core and says hello again; the orphaned
+  // job is re-queued without counting against it.
+  ASSERT_TRUE(Eventually([&] { return CheckIs(admin, in_flight, "passed"); }, 20000)) << Job(admin, in_flight).dump();
+  EXPECT_EQ(Job(admin, in_flight)["failures"], 0) << Job(admin, in_flight).dump();
+  EXPECT_TRUE(w->running());
+}
+
+TEST_F(ExternalWorkersTest, ADrainingWorkerFinishesItsJobThenLeaves) {
+  ServerProcess server(BusArgs({"--bus.endpoint", endpoint_}));
+  ASSERT_TRUE(server.Start()) << server.output();
+  HttpClient admin = ClientFor(server, server.admin_token());
+  auto w = Worker();
+  ASSERT_TRUE(Eventually([&] { return Workers(admin)["items"].size() == 1; }));
+  const int64_t p = Propose(admin, "sleep:800");
+  ASSERT_TRUE(Eventually([&] { return Job(admin, p).value("state", "") == "running"; }));
+  EXPECT_EQ(w->Terminate(10000), 0) << w->output();
+  EXPECT_TRUE(CheckIs(admin, p, "passed")) << Job(admin, p).dump();
+  EXPECT_TRUE(Eventually([&] { return Workers(admin)["items"].empty(); })) << Workers(admin).dump();
+}
+
+TEST_F(ExternalWorkersTest, ARogueClientSendingGarbageDisturbsNobody) {
+  ServerProcess server(BusArgs({"--bus.endpoint", endpoint_}));
+  ASSERT_TRUE(server.Start()) << server.output();
+  HttpClient admin = ClientFor(server, server.admin_token());
+  auto w = Worker();
+  zmq::context_t ctx;
+  zmq::socket_t rogue(ctx, zmq::socket_type::dealer);
+  rogue.set(zmq::sockopt::linger, 0);
+  rogue.connect(endpoint_);
+  std::mt19937 rng(42);
+  for (int i = 0; i < 300; ++i) {
+    std::string junk(rng() % 300, '\0');
+    for (auto& ch : junk) ch = static_cast<char>(rng());
+    rogue.send(zmq::buffer(junk), i % 7 == 0 ? zmq::send_flags::sndmore : zmq::send_flags::none);
+  }
+  rogue.send(zmq::buffer(std::string("end")), zmq::send_flags::none);
+  // Well-formed but wrong: another protocol version, a result for a job
+  // never leased, a hello that announces nothing usable.
+  bus::pb::Envelope old;
+  old.mutable_heartbeat();
+  std::string bytes = bus::Encode(old);
+  bus::pb::Envelope parsed;
+  parsed.ParseFromString(bytes);
+  parsed.set_protocol(7);
+  rogue.send(zmq::buffer(parsed.SerializeAsString()), zmq::send_flags::none);
+  bus::pb::Envelope hello;
+  hello.mutable_hello()->set_worker_id("rogue");
+  hello.mutable_hello()->set_capacity(1);
+  rogue.send(zmq::buffer(bus::Encode(hello)), zmq::send_flags::none);
+  bus::pb::Envelope result;
+  result.mutable_result()->set_job_id("p1.r1.fault");
+  result.mutable_result()->set_attempt(1);
+  result.mutable_result()->set_status(bus::pb::Result::OK);
+  rogue.send(zmq::buffer(bus::Encode(result)), zmq::send_flags::none);
+
+  const int64_t p = Propose(admin, "ok");
+  EXPECT_TRUE(Eventually([&] { return CheckIs(admin, p, "passed"); })) << Job(admin, p).dump();
+  EXPECT_GT(Metric(admin, "normbase_bus_malformed_total"), 0);
+  EXPECT_GE(Metric(admin, "normbase_bus_refused_hellos_total"), 1);
+  EXPECT_EQ(Workers(admin)["items"].size(), 1u);
+  // The rogue's answer to its version-7 message names the versions.
+  zmq::message_t reply;
+  bool heard_version = false;
+  for (int i = 0; i < 20 && !heard_version; ++i) {
+    if (!rogue.recv(reply, zmq::recv_flags::dontwait)) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+      continue;
+    }
+    bus::pb::Envelope env;
+    if (env.ParseFromArray(reply.data(), static_cast<int>(reply.size())) && env.has_error() &&
+        env.error().code() == bus::pb::Error::PROTOCOL_VERSION)
+      heard_version = env.error().message().find("version 7") != std::string::npos;
+  }
+  EXPECT_TRUE(heard_version);
+}
+
+TEST_F(ExternalWorkersTest, OverTcpCurveZmqLetsAllowedWorkersInAndRefusesOthers) {
+  ASSERT_TRUE(bus::WriteKeyPair(dir_ + "/server", *bus::GenerateKeyPair()).ok());
+  ASSERT_TRUE(bus::WriteKeyPair(dir_ + "/good", *bus::GenerateKeyPair()).ok());
+  ASSERT_TRUE(bus::WriteKeyPair(dir_ + "/bad", *bus::GenerateKeyPair()).ok());
+  fs::copy_file(dir_ + "/good.pub", dir_ + "/allowed.txt");
+  ServerProcess server(BusArgs({"--bus.endpoint", "tcp://127.0.0.1:0", "--bus.curve-key", dir_ + "/server.key",
+                                "--bus.allowed-keys", dir_ + "/allowed.txt"}));
+  ASSERT_TRUE(server.Start()) << server.output();
+  endpoint_ = BusEndpointOf(server);
+  ASSERT_EQ(endpoint_.rfind("tcp://127.0.0.1:", 0), 0u) << server.output();
+  HttpClient admin = ClientFor(server, server.admin_token());
+  auto bad = Worker({"--key", dir_ + "/bad.key", "--server-key", dir_ + "/server.pub"});
+  auto none = Worker();  // no CurveZMQ at all
+  auto good = Worker({"--key", dir_ + "/good.key", "--server-key", dir_ + "/server.pub"});
+  ASSERT_TRUE(Eventually([&] { return Workers(admin)["items"].size() == 1; })) << server.output();
+  std::this_thread::sleep_for(std::chrono::milliseconds(700));
+  ASSERT_EQ(Workers(admin)["items"].size(), 1u);
+  const int64_t p = Propose(admin, "ok");
+  EXPECT_TRUE(Eventually([&] { return CheckIs(admin, p, "passed"); }));
+  EXPECT_TRUE(Eventually([&] { return server.output().find("not in the allow-list") != std::string::npos; }))
+      << server.output();
+}
+
+TEST_F(ExternalWorkersTest, AWorkerWrittenInPythonFromTheSpecRunsChecks) {
+  ServerProcess server(BusArgs({"--bus.endpoint", endpoint_, "--jobs.checks", "title-style"}));
+  ASSERT_TRUE(server.Start()) << server.output();
+  HttpClient admin = ClientFor(server, server.admin_token());
+  WorkerProcess py("/usr/bin/python3", {NB_PYTHON_WORKER, "--connect", endpoint_},
+                   {std::string("PYTHONPATH=") + NB_PYTHON_PROTO_DIR});
+  ASSERT_TRUE(py.Start());
+  json shouting = NewAgreement(UniqueName("shouting"));
+  shouting["title"] = "A TREATY IN CAPITALS";
+  auto r = admin.Post("/api/v1/proposals", json{{"kind", "add"}, {"agreement", shouting}, {"rationale", "test"}});
+  ASSERT_EQ(r.status, 201) << r.body;
+  const int64_t p = r.json()["id"];
+  json check;
+  ASSERT_TRUE(Eventually([&] {
+    auto got = admin.Get("/api/v1/proposals/" + std::to_string(p));
+    for (const auto& c : got.json()["checks"])
+      if (c["plugin"] == "title-style" && c["status"] == "failed") check = c;
+    return !check.is_null();
+  })) << py.output() << server.output();
+  EXPECT_EQ(check["findings"][0]["field"], "title");
+  EXPECT_EQ(Workers(admin)["items"][0]["software"], "python-example 1.0");
+}
+
+TEST(BusConfig, ANonLoopbackBusWithoutCurveZmqIsRefusedAtStart) {
+  ServerProcess server({"--bus.endpoint", "tcp://0.0.0.0:0"});
+  EXPECT_FALSE(server.Start());
+  EXPECT_NE(server.output().find("requires CurveZMQ"), std::string::npos) << server.output();
+}
+
+TEST(WorkerBinary, APluginBuiltForAnotherAbiIsRefusedWithAClearMessage) {
+  auto [code, out] = ServerProcess::RunBinary({WorkerProcess::BinaryPath(), "plugins", "--plugins", NB_TEST_BAD_PLUGIN_DIR});
+  EXPECT_EQ(code, 0) << out;
+  EXPECT_NE(out.find("was built for plugin ABI version 99 but this worker loads version 1"), std::string::npos) << out;
+  // With nothing else to run, the worker refuses to start.
+  auto [code2, out2] = ServerProcess::RunBinary(
+      {WorkerProcess::BinaryPath(), "--plugins", NB_TEST_BAD_PLUGIN_DIR, "--connect", "ipc:///tmp/nb-nowhere"}, 10000);
+  EXPECT_EQ(code2, 2) << out2;
+  EXPECT_NE(out2.find("no usable plugin"), std::string::npos) << out2;
+}
+
+TEST(WorkerBinary, KeygenWritesAPrivateKeyPair) {
+  const std::string dir = TempDir("nb-keygen");
+  auto [code, out] = ServerProcess::RunBinary({WorkerProcess::BinaryPath(), "keygen", dir + "/w"});
+  ASSERT_EQ(code, 0) << out;
+  struct stat st {};
+  ASSERT_EQ(::stat((dir + "/w.key").c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0600u);
+  EXPECT_TRUE(bus::ReadKeyPair(dir + "/w.key").ok());
+  auto again = ServerProcess::RunBinary({WorkerProcess::BinaryPath(), "keygen", dir + "/w"});
+  EXPECT_NE(again.first, 0);  // never overwrites a key
+  fs::remove_all(dir);
+}
+
+}  // namespace
+}  // namespace normbase::testing

@@ -16,7 +16,8 @@ std::string Group(const Json& u) {
 
 std::string UserLine(const Json& u) {
   return u.value("name", "?") + " (user #" + std::to_string(u.value("id", int64_t{0})) + ", " +
-         u.value("role", "?") + ", group " + Group(u) + (u.value("disabled", false) ? ", disabled" : "") + ")";
+         u.value("role", "?") + ", group " + Group(u) +
+         (u.value("disabled", false) ? ", disabled" : "") + ")";
 }
 
 int Login(Context& ctx, bool verify) {
@@ -49,7 +50,8 @@ int Login(Context& ctx, bool verify) {
   if (ctx.json()) {
     PrintJson(Json{{"server", next.server}, {"config", ctx.config_path()}, {"user", user}});
   } else {
-    std::cout << "Signed in to " << next.server << (user.is_object() ? " as " + UserLine(user) : "") << "\n"
+    std::cout << "Signed in to " << next.server << (user.is_object() ? " as " + UserLine(user) : "")
+              << "\n"
               << "Saved in " << ctx.config_path() << " (mode 0600)\n";
   }
   return kExitOk;
@@ -64,7 +66,8 @@ int Logout(Context& ctx) {
   if (ctx.json())
     PrintJson(Json{{"removed_token", had}, {"config", ctx.config_path()}});
   else
-    std::cout << (had ? "Removed the token from " : "No token was stored in ") << ctx.config_path() << "\n";
+    std::cout << (had ? "Removed the token from " : "No token was stored in ") << ctx.config_path()
+              << "\n";
   return kExitOk;
 }
 
@@ -77,8 +80,8 @@ int Whoami(Context& ctx) {
   }
   const auto& s = ctx.settings();
   std::cout << UserLine(r.body) << "\n"
-            << "server: " << s.server << " (" << (s.server_from == "default" ? "default" : "from " + s.server_from)
-            << ")\n"
+            << "server: " << s.server << " ("
+            << (s.server_from == "default" ? "default" : "from " + s.server_from) << ")\n"
             << "token:  from " << s.token_from << "\n";
   return kExitOk;
 }
@@ -100,8 +103,8 @@ int ListUsers(Context& ctx) {
   }
   Table t({"ID", "NAME", "ROLE", "GROUP", "CREATED", "STATE"});
   for (const auto& u : all)
-    t.Add({std::to_string(u.value("id", int64_t{0})), u.value("name", ""), u.value("role", ""), Group(u),
-           FormatTime(u.value("created_at", int64_t{0})),
+    t.Add({std::to_string(u.value("id", int64_t{0})), u.value("name", ""), u.value("role", ""),
+           Group(u), FormatTime(u.value("created_at", int64_t{0})),
            u.value("disabled", false) ? ctx.out().Red("disabled") : "active"});
   std::cout << t.Render(ctx.out());
   return kExitOk;
@@ -141,15 +144,18 @@ std::optional<int64_t> MyId(Context& ctx, int* rc) {
 
 void AddAccountCommands(CLI::App& app, Context& ctx) {
   auto verify = std::make_shared<bool>(true);
-  auto* login = app.add_subcommand(
-      "login", "Store the server URL and token (given with --server and --token) in the config file, mode 0600");
-  login->add_flag("!--no-verify", *verify, "Store without checking the token with the server first");
+  auto* login = app.add_subcommand("login",
+                                   "Store the server URL and token (given with --server and "
+                                   "--token) in the config file, mode 0600");
+  login->add_flag("!--no-verify", *verify,
+                  "Store without checking the token with the server first");
   OnRun(login, ctx, [&ctx, verify] { return Login(ctx, *verify); });
 
   OnRun(app.add_subcommand("logout", "Remove the stored token from the config file"), ctx,
         [&ctx] { return Logout(ctx); });
-  OnRun(app.add_subcommand("whoami", "Show the signed-in user, the server, and where the token comes from"), ctx,
-        [&ctx] { return Whoami(ctx); });
+  OnRun(app.add_subcommand("whoami",
+                           "Show the signed-in user, the server, and where the token comes from"),
+        ctx, [&ctx] { return Whoami(ctx); });
 
   auto* user = app.add_subcommand("user", "Manage users (admins; listing: moderators)");
   user->require_subcommand(1);
@@ -158,25 +164,31 @@ void AddAccountCommands(CLI::App& app, Context& ctx) {
   auto uo = std::make_shared<UserOptions>();
   auto* show = user->add_subcommand("show", "Show one user");
   show->add_option("ID", uo->id, "User id")->required();
-  OnRun(show, ctx, [&ctx, uo] { return PrintUser(ctx, ctx.Get("/api/v1/users/" + std::to_string(uo->id)), ""); });
+  OnRun(show, ctx, [&ctx, uo] {
+    return PrintUser(ctx, ctx.Get("/api/v1/users/" + std::to_string(uo->id)), "");
+  });
 
   auto* create = user->add_subcommand("create", "Create a user");
   create->add_option("NAME", uo->name, "User name")->required();
   create->add_option("--role", uo->role, "contributor, moderator or admin")
       ->required()
       ->check(CLI::IsMember({"contributor", "moderator", "admin"}));
-  create->add_option("--group", uo->group, "Stakeholder group their votes count for (required except for admins)");
+  create->add_option("--group", uo->group,
+                     "Stakeholder group their votes count for (required except for admins)");
   OnRun(create, ctx, [&ctx, uo] {
     Json body{{"name", uo->name}, {"role", uo->role}};
     if (!uo->group.empty()) body["stakeholder_group"] = uo->group;
     return PrintUser(ctx, ctx.Post("/api/v1/users", body), "Created ");
   });
 
-  auto* update = user->add_subcommand("update", "Change a user's role or group, or disable/enable them");
+  auto* update =
+      user->add_subcommand("update", "Change a user's role or group, or disable/enable them");
   update->add_option("ID", uo->id, "User id")->required();
-  update->add_option("--role", uo->role, "New role")->check(CLI::IsMember({"contributor", "moderator", "admin"}));
+  update->add_option("--role", uo->role, "New role")
+      ->check(CLI::IsMember({"contributor", "moderator", "admin"}));
   update->add_option("--group", uo->group, "New stakeholder group");
-  auto* dis = update->add_flag("--disable", uo->disable, "Disable the user (their tokens stop working)");
+  auto* dis =
+      update->add_flag("--disable", uo->disable, "Disable the user (their tokens stop working)");
   update->add_flag("--enable", uo->enable, "Enable the user again")->excludes(dis);
   OnRun(update, ctx, [&ctx, uo] {
     Json body = Json::object();
@@ -184,14 +196,17 @@ void AddAccountCommands(CLI::App& app, Context& ctx) {
     if (!uo->group.empty()) body["stakeholder_group"] = uo->group;
     if (uo->disable) body["disabled"] = true;
     if (uo->enable) body["disabled"] = false;
-    if (body.empty()) return ctx.Usage("nothing to change: give --role, --group, --disable or --enable");
-    return PrintUser(ctx, ctx.Send("PATCH", "/api/v1/users/" + std::to_string(uo->id), body.dump()), "Updated ");
+    if (body.empty())
+      return ctx.Usage("nothing to change: give --role, --group, --disable or --enable");
+    return PrintUser(ctx, ctx.Send("PATCH", "/api/v1/users/" + std::to_string(uo->id), body.dump()),
+                     "Updated ");
   });
 
   auto* token = app.add_subcommand("token", "Issue, list and revoke API tokens");
   token->require_subcommand(1);
   auto to = std::make_shared<TokenOptions>();
-  auto* issue = token->add_subcommand("issue", "Issue a token for a user (admins); it is shown once");
+  auto* issue =
+      token->add_subcommand("issue", "Issue a token for a user (admins); it is shown once");
   issue->add_option("USER", to->user, "User id")->required();
   issue->add_option("--label", to->label, "What the token is for");
   OnRun(issue, ctx, [&ctx, to] {
@@ -210,7 +225,8 @@ void AddAccountCommands(CLI::App& app, Context& ctx) {
     return kExitOk;
   });
 
-  auto* list = token->add_subcommand("list", "List a user's tokens (default: your own); never shows the secrets");
+  auto* list = token->add_subcommand(
+      "list", "List a user's tokens (default: your own); never shows the secrets");
   list->add_option("USER", to->user, "User id");
   OnRun(list, ctx, [&ctx, to] {
     int64_t uid = to->user;
@@ -228,7 +244,8 @@ void AddAccountCommands(CLI::App& app, Context& ctx) {
     }
     Table t({"ID", "LABEL", "CREATED", "STATE"});
     for (const auto& x : r.body.value("items", Json::array()))
-      t.Add({std::to_string(x.value("id", int64_t{0})), x.value("label", ""), FormatTime(x.value("created_at", int64_t{0})),
+      t.Add({std::to_string(x.value("id", int64_t{0})), x.value("label", ""),
+             FormatTime(x.value("created_at", int64_t{0})),
              x.value("revoked", false) ? ctx.out().Red("revoked") : "active"});
     std::cout << t.Render(ctx.out());
     return kExitOk;
@@ -238,7 +255,9 @@ void AddAccountCommands(CLI::App& app, Context& ctx) {
   revoke->add_option("USER", to->user, "User id")->required();
   revoke->add_option("TOKEN", to->token, "Token id (from token list)")->required();
   OnRun(revoke, ctx, [&ctx, to] {
-    auto r = ctx.Send("DELETE", "/api/v1/users/" + std::to_string(to->user) + "/tokens/" + std::to_string(to->token), "");
+    auto r = ctx.Send(
+        "DELETE",
+        "/api/v1/users/" + std::to_string(to->user) + "/tokens/" + std::to_string(to->token), "");
     if (!r.ok()) return ctx.Fail(r);
     if (ctx.json())
       PrintJson(r.body);

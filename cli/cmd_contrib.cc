@@ -28,14 +28,16 @@ int Done(Context& ctx, const Reply& r, const std::string& verb) {
     return kExitOk;
   }
   const int64_t id = r.body.value("id", int64_t{0});
-  std::cout << verb << " proposal #" << id << ": " << Str(r.body, "kind") << " " << Str(r.body, "agreement_id") << " ["
-            << ctx.out().State(Str(r.body, "state")) << "], revision " << r.body.value("revision", 0) << "\n";
+  std::cout << verb << " proposal #" << id << ": " << Str(r.body, "kind") << " "
+            << Str(r.body, "agreement_id") << " [" << ctx.out().State(Str(r.body, "state"))
+            << "], revision " << r.body.value("revision", 0) << "\n";
   if (verb != "Withdrew") std::cout << "Review it with: normbase show " << id << "\n";
   return kExitOk;
 }
 
 // The agreement's current revision (the base of a change), or nullopt after reporting.
-std::optional<int64_t> CurrentRevision(Context& ctx, const std::string& id, int* rc, Json* agreement = nullptr) {
+std::optional<int64_t> CurrentRevision(Context& ctx, const std::string& id, int* rc,
+                                       Json* agreement = nullptr) {
   auto r = ctx.Get("/api/v1/agreements/" + UrlEncode(id));
   if (!r.ok()) {
     *rc = ctx.Fail(r);
@@ -61,7 +63,8 @@ int ProposeAdd(Context& ctx, const ProposeArgs& a) {
   int rc = kExitOk;
   auto data = Load(ctx, a.file, &rc);
   if (!data) return rc;
-  if (!data->is_object()) return ctx.Usage(a.file + ": expected an agreement record (an object with id, title, ...)");
+  if (!data->is_object())
+    return ctx.Usage(a.file + ": expected an agreement record (an object with id, title, ...)");
   // Either the agreement record itself or a whole request {"agreement", "rationale"}.
   Json body = data->contains("agreement") ? *data : Json{{"agreement", *data}};
   body["kind"] = "add";
@@ -95,7 +98,8 @@ int ProposeChange(Context& ctx, const std::string& kind, const ProposeArgs& a) {
     if (!rev) return rc;
     body["base_revision"] = *rev;
   }
-  if (kind == "retire" && !body.contains("rationale")) return ctx.Usage("retire needs a reason: -m TEXT");
+  if (kind == "retire" && !body.contains("rationale"))
+    return ctx.Usage("retire needs a reason: -m TEXT");
   return Done(ctx, ctx.Post("/api/v1/proposals", body), "Created");
 }
 
@@ -173,20 +177,26 @@ int EditCodings(Context& ctx, const std::string& id, const std::string& rational
   int rc = kExitOk;
   auto rev = CurrentRevision(ctx, id, &rc, &agreement);
   if (!rev) return rc;
-  if (agreement.value("retired", false)) return ctx.Usage("agreement '" + id + "' is retired: it cannot be recoded");
+  if (agreement.value("retired", false))
+    return ctx.Usage("agreement '" + id + "' is retired: it cannot be recoded");
   const Json original = agreement.value("codings", Json::object());
 
-  std::string tmpl = (std::filesystem::temp_directory_path() / ("normbase-" + id + "-XXXXXX.yaml")).string();
+  std::string tmpl =
+      (std::filesystem::temp_directory_path() / ("normbase-" + id + "-XXXXXX.yaml")).string();
   const int fd = ::mkstemps(tmpl.data(), 5);
-  if (fd < 0) return ctx.Usage("cannot create a temporary file in " + std::filesystem::temp_directory_path().string());
+  if (fd < 0)
+    return ctx.Usage("cannot create a temporary file in " +
+                     std::filesystem::temp_directory_path().string());
   ::close(fd);
   const std::string path = tmpl;
   {
     std::ofstream out(path);
     // JSON is valid YAML, so the file can carry these comments and be edited as either.
-    out << "# Codings of '" << id << "' at revision " << *rev << ": element id -> {evidence: [{quote, locator,\n"
+    out << "# Codings of '" << id << "' at revision " << *rev
+        << ": element id -> {evidence: [{quote, locator,\n"
         << "# source_url}], note}. Every coding needs a verbatim quote and a locator.\n"
-        << "# Save and quit to propose a recode; leave it unchanged or empty to cancel. JSON or YAML.\n"
+        << "# Save and quit to propose a recode; leave it unchanged or empty to cancel. JSON or "
+           "YAML.\n"
         << original.dump(2) << "\n";
   }
   const char* editor = std::getenv("EDITOR");
@@ -194,20 +204,22 @@ int EditCodings(Context& ctx, const std::string& id, const std::string& rational
   const std::string ed = editor && *editor ? editor : "vi";
   if (int code = RunEditor(ed, path); code != 0) {
     std::filesystem::remove(path);
-    return ctx.Usage("the editor (" + ed + ") exited with status " + std::to_string(code) + "; nothing was submitted");
+    return ctx.Usage("the editor (" + ed + ") exited with status " + std::to_string(code) +
+                     "; nothing was submitted");
   }
   std::string error;
   auto text = ReadFile(path, &error);
   if (!text) return ctx.Usage(error);
-  const bool blank = text->find_first_not_of(" \t\r\n") == std::string::npos ||
-                     [&] {  // only comments left
-                       std::string rest;
-                       std::istringstream in(*text);
-                       for (std::string line; std::getline(in, line);)
-                         if (line.find_first_not_of(" \t") != std::string::npos && line[line.find_first_not_of(" \t")] != '#')
-                           rest += line;
-                       return rest.empty();
-                     }();
+  const bool blank =
+      text->find_first_not_of(" \t\r\n") == std::string::npos || [&] {  // only comments left
+        std::string rest;
+        std::istringstream in(*text);
+        for (std::string line; std::getline(in, line);)
+          if (line.find_first_not_of(" \t") != std::string::npos &&
+              line[line.find_first_not_of(" \t")] != '#')
+            rest += line;
+        return rest.empty();
+      }();
   if (blank) {
     std::filesystem::remove(path);
     std::cout << "Empty file: cancelled, nothing was submitted.\n";
@@ -215,7 +227,8 @@ int EditCodings(Context& ctx, const std::string& id, const std::string& rational
   }
   auto edited = ParseData(*text, DataFormat::kYaml, path, &error);
   if (!edited) return ctx.Usage(error + "; your edit is kept in " + path);
-  if (!edited->is_object()) return ctx.Usage(path + ": expected element id -> coding; your edit is kept there");
+  if (!edited->is_object())
+    return ctx.Usage(path + ": expected element id -> coding; your edit is kept there");
   if (*edited == original) {
     std::filesystem::remove(path);
     if (ctx.json())
@@ -224,12 +237,20 @@ int EditCodings(Context& ctx, const std::string& id, const std::string& rational
       std::cout << "No change: nothing was submitted.\n";
     return kExitOk;
   }
-  Json body{{"kind", "recode"}, {"agreement_id", id}, {"base_revision", *rev}, {"codings", *edited}};
-  if (!rationale.empty()) body["rationale"] = rationale;
+  std::string why = rationale;
+  if (why.empty() && ::isatty(STDIN_FILENO) == 1) {
+    // Reviewers need to know why; ask rather than let the server refuse it.
+    std::cerr << "Rationale (why the coding should change): " << std::flush;
+    std::getline(std::cin, why);
+  }
+  Json body{
+      {"kind", "recode"}, {"agreement_id", id}, {"base_revision", *rev}, {"codings", *edited}};
+  if (!why.empty()) body["rationale"] = why;
   auto r = ctx.Post("/api/v1/proposals", body);
   if (!r.ok()) {
     int code = ctx.Fail(r);
-    ctx.Notice("Your edit is kept in " + path + "; fix it and run: normbase propose recode " + id + " " + path);
+    ctx.Notice("Your edit is kept in " + path + "; fix it and run: normbase propose recode " + id +
+               " " + path);
     return code;
   }
   std::filesystem::remove(path);
@@ -238,42 +259,57 @@ int EditCodings(Context& ctx, const std::string& id, const std::string& rational
 
 void AddContributorCommands(CLI::App& app, Context& ctx) {
   auto pa = std::make_shared<ProposeArgs>();
-  auto* propose = app.add_subcommand("propose", "Propose a change: add, recode, amend or retire an agreement");
+  auto* propose =
+      app.add_subcommand("propose", "Propose a change: add, recode, amend or retire an agreement");
   propose->require_subcommand(1);
 
-  auto* add = propose->add_subcommand("add", "Propose a new agreement from FILE (JSON or YAML: the full record)");
-  add->add_option("FILE", pa->file, "Agreement record, or {agreement, rationale}; - for standard input")->required();
+  auto* add = propose->add_subcommand(
+      "add", "Propose a new agreement from FILE (JSON or YAML: the full record)");
+  add->add_option("FILE", pa->file,
+                  "Agreement record, or {agreement, rationale}; - for standard input")
+      ->required();
   add->add_option("-m,--rationale", pa->rationale, "Why (sources read, what was checked)");
   OnRun(add, ctx, [&ctx, pa] { return ProposeAdd(ctx, *pa); });
 
-  auto* recode = propose->add_subcommand("recode", "Propose new codings for agreement ID from FILE (JSON or YAML)");
+  auto* recode = propose->add_subcommand(
+      "recode", "Propose new codings for agreement ID from FILE (JSON or YAML)");
   recode->add_option("ID", pa->id, "Agreement id")->required();
-  recode->add_option("FILE", pa->file, "The full new coding {element: {evidence, note}}, or {codings, rationale}")->required();
+  recode
+      ->add_option("FILE", pa->file,
+                   "The full new coding {element: {evidence, note}}, or {codings, rationale}")
+      ->required();
   recode->add_option("-m,--rationale", pa->rationale, "Why");
   recode->add_option("--coding-status", pa->coding_status, "New coding status text");
-  recode->add_option("--base", pa->base, "Agreement revision the change is based on (default: the current one)");
+  recode->add_option("--base", pa->base,
+                     "Agreement revision the change is based on (default: the current one)");
   OnRun(recode, ctx, [&ctx, pa] { return ProposeChange(ctx, "recode", *pa); });
 
-  auto* amend = propose->add_subcommand("amend", "Propose changed fields (title, year, parties, ...) of agreement ID");
+  auto* amend = propose->add_subcommand(
+      "amend", "Propose changed fields (title, year, parties, ...) of agreement ID");
   amend->add_option("ID", pa->id, "Agreement id")->required();
-  amend->add_option("FILE", pa->file, "The fields to change {title: ...}, or {fields, rationale}")->required();
+  amend->add_option("FILE", pa->file, "The fields to change {title: ...}, or {fields, rationale}")
+      ->required();
   amend->add_option("-m,--rationale", pa->rationale, "Why");
-  amend->add_option("--base", pa->base, "Agreement revision the change is based on (default: the current one)");
+  amend->add_option("--base", pa->base,
+                    "Agreement revision the change is based on (default: the current one)");
   OnRun(amend, ctx, [&ctx, pa] { return ProposeChange(ctx, "amend", *pa); });
 
   auto* retire = propose->add_subcommand("retire", "Propose to retire agreement ID");
   retire->add_option("ID", pa->id, "Agreement id")->required();
   retire->add_option("-m,--rationale", pa->rationale, "Why it should go")->required();
-  retire->add_option("--base", pa->base, "Agreement revision the change is based on (default: the current one)");
+  retire->add_option("--base", pa->base,
+                     "Agreement revision the change is based on (default: the current one)");
   OnRun(retire, ctx, [&ctx, pa] { return ProposeChange(ctx, "retire", *pa); });
 
   auto ra = std::make_shared<ProposeArgs>();
-  auto* revise = app.add_subcommand(
-      "revise", "Add a revision to your proposal: new content from FILE and/or a new rationale; based on the current agreement revision");
+  auto* revise = app.add_subcommand("revise",
+                                    "Add a revision to your proposal: new content from FILE and/or "
+                                    "a new rationale; based on the current agreement revision");
   revise->add_option("PROPOSAL", ra->id, "Proposal id")->required();
   revise->add_option("FILE", ra->file, "New content, as for propose (JSON or YAML)");
   revise->add_option("-m,--rationale", ra->rationale, "New rationale");
-  revise->add_option("--base", ra->base, "Agreement revision to base it on (default: the current one)");
+  revise->add_option("--base", ra->base,
+                     "Agreement revision to base it on (default: the current one)");
   OnRun(revise, ctx, [&ctx, ra] { return Revise(ctx, ra->id, *ra); });
 
   struct TextArgs {
@@ -288,11 +324,13 @@ void AddContributorCommands(CLI::App& app, Context& ctx) {
     if (!pid) return ctx.Usage("'" + wa->id + "' is not a proposal id");
     Json body = Json::object();
     if (!wa->text.empty()) body["reason"] = wa->text;
-    return Done(ctx, ctx.Post("/api/v1/proposals/" + std::to_string(*pid) + "/withdraw", body), "Withdrew");
+    return Done(ctx, ctx.Post("/api/v1/proposals/" + std::to_string(*pid) + "/withdraw", body),
+                "Withdrew");
   });
 
   auto ca = std::make_shared<TextArgs>();
-  auto* comment = app.add_subcommand("comment", "Comment on a proposal (optionally on one field or element)");
+  auto* comment =
+      app.add_subcommand("comment", "Comment on a proposal (optionally on one field or element)");
   comment->add_option("PROPOSAL", ca->id, "Proposal id")->required();
   comment->add_option("-m,--message", ca->text, "The comment")->required();
   comment->add_option("--field", ca->field, "The field it is about");

@@ -44,16 +44,21 @@ void DrawBar(size_t sent, size_t total) {
   const double f = total ? static_cast<double>(sent) / static_cast<double>(total) : 1.0;
   const int filled = static_cast<int>(f * kBarWidth);
   std::string bar(static_cast<size_t>(filled), '=');
-  if (filled < kBarWidth) bar += '>' + std::string(static_cast<size_t>(kBarWidth - filled - 1), ' ');
+  if (filled < kBarWidth)
+    bar += '>' + std::string(static_cast<size_t>(kBarWidth - filled - 1), ' ');
   char line[160];
-  std::snprintf(line, sizeof line, "\ruploading [%s] %3d%% %.1f/%.1f MB", bar.c_str(), static_cast<int>(f * 100),
-                static_cast<double>(sent) / 1e6, static_cast<double>(total) / 1e6);
+  std::snprintf(line, sizeof line, "\ruploading [%s] %3d%% %.1f/%.1f MB", bar.c_str(),
+                static_cast<int>(f * 100), static_cast<double>(sent) / 1e6,
+                static_cast<double>(total) / 1e6);
   std::cerr << line << std::flush;
 }
 
 std::string Ids(const Json& list) {
   std::string out;
-  for (const auto& x : list) out += (out.empty() ? "" : ", ") + (x.is_string() ? x.get<std::string>() : x.is_object() ? x.value("id", x.dump()) : x.dump());
+  for (const auto& x : list)
+    out += (out.empty() ? "" : ", ") + (x.is_string()   ? x.get<std::string>()
+                                        : x.is_object() ? x.value("id", x.dump())
+                                                        : x.dump());
   return out;
 }
 
@@ -72,27 +77,30 @@ int Import(Context& ctx, const ImportArgs& a) {
     content_type = "text/csv";
   } else {
     // Checked here so that a typo gets a line number, not a server round trip.
-    auto data = ParseData(body, format == "yaml" ? DataFormat::kYaml : DataFormat::kJson, a.file, &error);
+    auto data =
+        ParseData(body, format == "yaml" ? DataFormat::kYaml : DataFormat::kJson, a.file, &error);
     if (!data) return ctx.Usage(error);
     if (format == "yaml") body = data->dump();
   }
-  const bool show = a.progress == "always" || (a.progress == "auto" && body.size() >= kProgressThreshold &&
-                                               ::isatty(STDERR_FILENO) == 1);
+  const bool show =
+      a.progress == "always" ||
+      (a.progress == "auto" && body.size() >= kProgressThreshold && ::isatty(STDERR_FILENO) == 1);
   net::Progress progress;
   if (show) progress = [](size_t sent, size_t total) { DrawBar(sent, total); };
-  auto r = ctx.Send("POST", std::string("/api/v1/import") + (a.dry_run ? "?dry_run=true" : ""), body, content_type,
-                    progress);
+  auto r = ctx.Send("POST", std::string("/api/v1/import") + (a.dry_run ? "?dry_run=true" : ""),
+                    body, content_type, progress);
   if (show) std::cerr << "\n";
   if (!r.ok()) return ctx.Fail(r);
   if (ctx.json()) {
     PrintJson(r.body);
     return kExitOk;
   }
-  const Json added = r.body.value("added", Json::array()), changed = r.body.value("changed", Json::array());
+  const Json added = r.body.value("added", Json::array()),
+             changed = r.body.value("changed", Json::array());
   const auto unchanged = r.body.value("unchanged", Json());
   std::cout << (a.dry_run ? "Dry run: would add " : "Imported: added ") << added.size() << ", "
-            << (a.dry_run ? "change " : "changed ") << changed.size() << ", leave " << Inline(unchanged)
-            << " unchanged";
+            << (a.dry_run ? "change " : "changed ") << changed.size() << ", leave "
+            << Inline(unchanged) << " unchanged";
   if (a.dry_run)
     std::cout << "; nothing was written";
   else if (r.body.contains("dataset_revision"))
@@ -107,7 +115,8 @@ int Import(Context& ctx, const ImportArgs& a) {
 
 void AddDataCommands(CLI::App& app, Context& ctx) {
   auto ea = std::make_shared<ExportArgs>();
-  auto* exp = app.add_subcommand("export", "Export the dataset: JSON (default, or --json) or --csv");
+  auto* exp =
+      app.add_subcommand("export", "Export the dataset: JSON (default, or --json) or --csv");
   exp->add_flag("--csv", ea->csv, "CSV: one row per agreement, one 0/1 column per element");
   exp->add_option("-o,--output", ea->out, "Write to this file instead of standard output");
   OnRun(exp, ctx, [&ctx, ea] {
@@ -116,13 +125,18 @@ void AddDataCommands(CLI::App& app, Context& ctx) {
   });
 
   auto ia = std::make_shared<ImportArgs>();
-  auto* imp = app.add_subcommand("import", "Import agreements (admins): all or nothing; --dry-run reports and writes nothing");
-  imp->add_option("FILE", ia->file, "JSON ({agreements: [...]} or an array), YAML, or CSV (as export --csv); - for stdin")
+  auto* imp = app.add_subcommand(
+      "import", "Import agreements (admins): all or nothing; --dry-run reports and writes nothing");
+  imp->add_option(
+         "FILE", ia->file,
+         "JSON ({agreements: [...]} or an array), YAML, or CSV (as export --csv); - for stdin")
       ->required();
   imp->add_flag("--dry-run", ia->dry_run, "Report what would be added and changed, write nothing");
-  imp->add_option("--format", ia->format, "json, yaml or csv (default: from the file name, else json)")
+  imp->add_option("--format", ia->format,
+                  "json, yaml or csv (default: from the file name, else json)")
       ->check(CLI::IsMember({"json", "yaml", "csv"}));
-  imp->add_option("--progress", ia->progress, "Upload progress bar: auto (large files on a terminal), always, never")
+  imp->add_option("--progress", ia->progress,
+                  "Upload progress bar: auto (large files on a terminal), always, never")
       ->check(CLI::IsMember({"auto", "always", "never"}));
   OnRun(imp, ctx, [&ctx, ia] { return Import(ctx, *ia); });
 }

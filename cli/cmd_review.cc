@@ -13,7 +13,9 @@ struct ReviewArgs {
   int revision = 0;
 };
 
-std::string State(const Json& p) { return p.is_object() ? p.value("state", p.value("status", "")) : ""; }
+std::string State(const Json& p) {
+  return p.is_object() ? p.value("state", p.value("status", "")) : "";
+}
 
 int Review(Context& ctx, const ReviewArgs& a) {
   auto pid = ParseProposalId(a.id);
@@ -33,9 +35,11 @@ int Review(Context& ctx, const ReviewArgs& a) {
   }
   const Json review = r.body.value("review", Json::object());
   std::cout << "Reviewed proposal #" << *pid << ": " << ctx.out().State(verdict) << "; now "
-            << ctx.out().State(State(r.body)) << ", " << review.value("approvals", 0) << " approval(s)";
+            << ctx.out().State(State(r.body)) << ", " << review.value("approvals", 0)
+            << " approval(s)";
   std::cout << (review.value("can_merge", false) ? ", can merge" : "") << "\n";
-  for (const auto& m : review.value("missing", Json::array())) std::cout << "  missing: " << Inline(m) << "\n";
+  for (const auto& m : review.value("missing", Json::array()))
+    std::cout << "  missing: " << Inline(m) << "\n";
   return kExitOk;
 }
 
@@ -58,7 +62,8 @@ int Merge(Context& ctx, const std::string& id, int revision) {
 int Reject(Context& ctx, const std::string& id, const std::string& reason) {
   auto pid = ParseProposalId(id);
   if (!pid) return ctx.Usage("'" + id + "' is not a proposal id");
-  auto r = ctx.Post("/api/v1/proposals/" + std::to_string(*pid) + "/reject", Json{{"reason", reason}});
+  auto r =
+      ctx.Post("/api/v1/proposals/" + std::to_string(*pid) + "/reject", Json{{"reason", reason}});
   if (!r.ok()) return ctx.Fail(r);
   if (ctx.json())
     PrintJson(r.body);
@@ -74,12 +79,14 @@ void AddReviewCommands(CLI::App& app, Context& ctx) {
   auto* review = app.add_subcommand("review", "Review a proposal for your stakeholder group");
   review->add_option("PROPOSAL", ra->id, "Proposal id")->required();
   auto* approve = review->add_flag("--approve", ra->approve, "Approve the current revision");
-  auto* changes = review->add_flag("--request-changes", ra->request_changes, "Ask for changes (blocks merging)");
+  auto* changes = review->add_flag("--request-changes", ra->request_changes,
+                                   "Ask for changes (blocks merging)");
   auto* comment = review->add_flag("--comment", ra->comment, "A comment that is not a vote");
   approve->excludes(changes)->excludes(comment);
   changes->excludes(comment);
   review->add_option("-m,--message", ra->text, "What you found");
-  review->add_option("--revision", ra->revision, "The revision you reviewed (refused if it is no longer current)");
+  review->add_option("--revision", ra->revision,
+                     "The revision you reviewed (refused if it is no longer current)");
   OnRun(review, ctx, [&ctx, ra] { return Review(ctx, *ra); });
 
   struct MergeArgs {
@@ -87,9 +94,12 @@ void AddReviewCommands(CLI::App& app, Context& ctx) {
     int revision = 0;
   };
   auto ma = std::make_shared<MergeArgs>();
-  auto* merge = app.add_subcommand("merge", "Merge a proposal (moderators); refused with the reason when the review policy is not met");
+  auto* merge = app.add_subcommand(
+      "merge",
+      "Merge a proposal (moderators); refused with the reason when the review policy is not met");
   merge->add_option("PROPOSAL", ma->id, "Proposal id")->required();
-  merge->add_option("--revision", ma->revision, "Only merge if the proposal is still at this revision");
+  merge->add_option("--revision", ma->revision,
+                    "Only merge if the proposal is still at this revision");
   OnRun(merge, ctx, [&ctx, ma] { return Merge(ctx, ma->id, ma->revision); });
 
   auto rj = std::make_shared<ReviewArgs>();

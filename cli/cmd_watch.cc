@@ -37,7 +37,8 @@ void InstallSignalHandlers() {
 // Sleeps up to `d`, returning early on Ctrl-C.
 void SleepUnlessStopped(std::chrono::milliseconds d) {
   const auto until = std::chrono::steady_clock::now() + d;
-  while (!g_stop && std::chrono::steady_clock::now() < until) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  while (!g_stop && std::chrono::steady_clock::now() < until)
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
 }
 
 std::string Str(const Json& j, const char* key) {
@@ -57,7 +58,8 @@ std::string Clock(int64_t ms) {
 
 // One line a person can read for an event.
 std::string EventLine(const Json& e, const Style& st) {
-  const Json subjects = e.value("subjects", Json::object()), payload = e.value("payload", Json::object());
+  const Json subjects = e.value("subjects", Json::object()),
+             payload = e.value("payload", Json::object());
   std::string line = st.Dim("#" + std::to_string(e.value("seq", uint64_t{0}))) + " " +
                      Clock(e.value("time", int64_t{0})) + " " + st.Cyan(e.value("type", "?"));
   if (!Str(subjects, "proposal").empty()) line += " proposal #" + Str(subjects, "proposal");
@@ -69,7 +71,8 @@ std::string EventLine(const Json& e, const Style& st) {
     bits.push_back(st.State(Str(r, "verdict")) + " by " + Str(r, "reviewer_name") +
                    (Str(r, "group").empty() ? "" : " (" + Str(r, "group") + ")"));
   }
-  if (payload.contains("comment")) bits.push_back("\"" + Truncate(Str(payload["comment"], "text"), 60) + "\"");
+  if (payload.contains("comment"))
+    bits.push_back("\"" + Truncate(Str(payload["comment"], "text"), 60) + "\"");
   if (payload.contains("proposal") && payload["proposal"].is_object()) {
     const Json& p = payload["proposal"];
     const Json review = p.value("review", Json::object());
@@ -78,11 +81,24 @@ std::string EventLine(const Json& e, const Style& st) {
     if (review.value("can_merge", false)) s += ", can merge";
     bits.push_back(s);
   }
-  if (payload.contains("change") && payload.contains("agreement") && payload["agreement"].is_object())
-    bits.push_back(Str(payload, "change") + " to revision " + Str(payload["agreement"], "revision"));
-  if (!Str(payload, "dataset_revision").empty()) bits.push_back("dataset revision " + Str(payload, "dataset_revision"));
-  if (payload.contains("user") && payload["user"].is_object()) bits.push_back(Str(payload["user"], "name"));
-  if (!Str(payload, "reason").empty()) bits.push_back("reason: " + Truncate(Str(payload, "reason"), 60));
+  if (payload.contains("change") && payload.contains("agreement") &&
+      payload["agreement"].is_object())
+    bits.push_back(Str(payload, "change") + " to revision " +
+                   Str(payload["agreement"], "revision"));
+  for (const char* key : {"check", "job"}) {
+    if (!payload.contains(key) || !payload[key].is_object()) continue;
+    const Json& c = payload[key];
+    std::string s = Str(c, "plugin");
+    const std::string state = Str(c, "status").empty() ? Str(c, "state") : Str(c, "status");
+    if (!state.empty()) s += (s.empty() ? "" : " ") + st.State(state);
+    if (!s.empty()) bits.push_back(s);
+  }
+  if (!Str(payload, "dataset_revision").empty())
+    bits.push_back("dataset revision " + Str(payload, "dataset_revision"));
+  if (payload.contains("user") && payload["user"].is_object())
+    bits.push_back(Str(payload["user"], "name"));
+  if (!Str(payload, "reason").empty())
+    bits.push_back("reason: " + Truncate(Str(payload, "reason"), 60));
   if (!bits.empty()) {
     line += " —";
     for (size_t i = 0; i < bits.size(); ++i) line += (i ? "; " : " ") + bits[i];
@@ -111,7 +127,8 @@ int Watch(Context& ctx, const WatchArgs& a) {
   size_t printed = 0;
   while (!g_stop) {
     const std::string target =
-        "/api/v1/stream" + Query({{"since", last ? std::to_string(*last) : ""}, {"topics", topics}});
+        "/api/v1/stream" +
+        Query({{"since", last ? std::to_string(*last) : ""}, {"topics", topics}});
     net::StreamClient stream;
     if (!stream.Connect(*endpoint, target, ctx.settings().token, ctx.global.timeout_s * 1000)) {
       const int status = stream.refused_status();
@@ -122,8 +139,8 @@ int Watch(Context& ctx, const WatchArgs& a) {
         r.body = Json::parse(stream.refused_body(), nullptr, false);
         if (r.body.is_discarded()) r.body = nullptr;
         r.exit_code = ExitCodeForStatus(status);
-        r.error = (r.body.is_object() ? r.body.value("detail", stream.error()) : stream.error()) + " (" +
-                  std::to_string(status) + ")";
+        r.error = (r.body.is_object() ? r.body.value("detail", stream.error()) : stream.error()) +
+                  " (" + std::to_string(status) + ")";
         return ctx.Fail(r);
       }
       if (!lost) ctx.Notice(ctx.err().Yellow("watch: ") + stream.error() + "; retrying");
@@ -162,9 +179,11 @@ int Watch(Context& ctx, const WatchArgs& a) {
         if (a.limit && ++printed >= a.limit) return kExitOk;
       } else if (kind == "reset") {
         const uint64_t from = m.value("continue_from", m.value("seq", uint64_t{0}));
-        ctx.Notice(ctx.err().Yellow("watch: ") + "the server reset the stream (" + m.value("reason", "") +
-                   "): events between #" + (last ? std::to_string(*last) : std::string("?")) + " and #" +
-                   std::to_string(from) + " cannot be replayed; reload state with the other commands. Continuing after #" +
+        ctx.Notice(ctx.err().Yellow("watch: ") + "the server reset the stream (" +
+                   m.value("reason", "") + "): events between #" +
+                   (last ? std::to_string(*last) : std::string("?")) + " and #" +
+                   std::to_string(from) +
+                   " cannot be replayed; reload state with the other commands. Continuing after #" +
                    std::to_string(from));
         if (ctx.json()) std::cout << m.dump() << std::endl;
         last = from;
@@ -181,11 +200,15 @@ int Watch(Context& ctx, const WatchArgs& a) {
 
 void AddWatchCommand(CLI::App& app, Context& ctx) {
   auto wa = std::make_shared<WatchArgs>();
-  auto* watch = app.add_subcommand(
-      "watch", "Print events as they happen; resumes after a network loss without missing or repeating any; Ctrl-C stops");
-  watch->add_option("TOPIC", wa->topics,
-                    "all (default), proposals, proposal:<id>, agreement:<id>, dataset, checks, workers, users");
-  watch->add_option("--since", wa->since, "Start with the events after this sequence number (default: from now)")
+  auto* watch = app.add_subcommand("watch",
+                                   "Print events as they happen; resumes after a network loss "
+                                   "without missing or repeating any; Ctrl-C stops");
+  watch->add_option(
+      "TOPIC", wa->topics,
+      "all (default), proposals, proposal:<id>, agreement:<id>, dataset, checks, workers, users");
+  watch
+      ->add_option("--since", wa->since,
+                   "Start with the events after this sequence number (default: from now)")
       ->check(CLI::NonNegativeNumber);
   watch->add_option("--limit", wa->limit, "Exit after printing this many events");
   OnRun(watch, ctx, [&ctx, wa] { return Watch(ctx, *wa); });

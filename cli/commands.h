@@ -10,8 +10,9 @@
 
 namespace normbase::cli {
 
-void AddAccountCommands(CLI::App& app, Context& ctx);      // login, logout, whoami, user, token
-void AddReadCommands(CLI::App& app, Context& ctx);         // proposals, show, agreements, agreement, history, analyses
+void AddAccountCommands(CLI::App& app, Context& ctx);  // login, logout, whoami, user, token
+void AddReadCommands(CLI::App& app,
+                     Context& ctx);  // proposals, show, agreements, agreement, history, analyses
 void AddContributorCommands(CLI::App& app, Context& ctx);  // propose, revise, withdraw, comment
 void AddReviewCommands(CLI::App& app, Context& ctx);       // review, merge, reject
 void AddWatchCommand(CLI::App& app, Context& ctx);         // watch

@@ -50,7 +50,8 @@ std::string ConfigPath() {
   return dir.empty() ? std::string() : dir + "/config.json";
 }
 
-bool LoadConfig(const std::string& path, StoredConfig* out, std::string* error, std::string* warning) {
+bool LoadConfig(const std::string& path, StoredConfig* out, std::string* error,
+                std::string* warning) {
   *out = {};
   if (path.empty()) return true;
   struct stat st {};
@@ -105,7 +106,8 @@ bool SaveConfig(const std::string& path, const StoredConfig& config, std::string
     return false;
   }
   ::fchmod(fd, 0600);  // O_CREAT does not change the mode of an existing file
-  const bool ok = ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size()) && ::fsync(fd) == 0;
+  const bool ok = ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size()) &&
+                  ::fsync(fd) == 0;
   ::close(fd);
   if (!ok || ::rename(tmp.c_str(), path.c_str()) != 0) {
     *error = "cannot write " + path + ": " + std::strerror(errno);
@@ -132,7 +134,8 @@ Settings ResolveSettings(const std::string& flag_server, const std::string& flag
       *from = file_path;
     }
   };
-  pick(flag_server, "--server", "NORMBASE_SERVER", file.server, file_path, &s.server, &s.server_from);
+  pick(flag_server, "--server", "NORMBASE_SERVER", file.server, file_path, &s.server,
+       &s.server_from);
   pick(flag_token, "--token", "NORMBASE_TOKEN", file.token, file_path, &s.token, &s.token_from);
   if (s.server.empty()) {
     s.server = kDefaultServer;

@@ -26,7 +26,8 @@ std::string ConfigPath();  // ConfigDir() + "/config.json"
 // Reads the file. A missing file is an empty config (true); a malformed or
 // unreadable one is false with `error` set. `warning` is set when the file is
 // readable by others than its owner.
-bool LoadConfig(const std::string& path, StoredConfig* out, std::string* error, std::string* warning);
+bool LoadConfig(const std::string& path, StoredConfig* out, std::string* error,
+                std::string* warning);
 // Writes the file (mode 0600, folder 0700). False with `error` set on failure.
 bool SaveConfig(const std::string& path, const StoredConfig& config, std::string* error);
 

@@ -31,7 +31,8 @@ std::optional<net::Endpoint> Context::endpoint() {
   std::string error;
   auto e = net::ParseUrl(settings_.server, &error);
   if (!e) {
-    std::string from = settings_.server_from == "default" ? "" : " (from " + settings_.server_from + ")";
+    std::string from =
+        settings_.server_from == "default" ? "" : " (from " + settings_.server_from + ")";
     Usage(error + from);
   }
   return e;
@@ -67,8 +68,10 @@ Reply Context::Send(const std::string& method, const std::string& target, const 
   r.content_type = res.content_type;
   if (res.status == 0) {
     r.exit_code = kExitUnreachable;
-    r.error = res.transport_error + " (server " + settings_.server +
-              (settings_.server_from == "default" ? ", the default" : " from " + settings_.server_from) + ")";
+    r.error =
+        res.transport_error + " (server " + settings_.server +
+        (settings_.server_from == "default" ? ", the default" : " from " + settings_.server_from) +
+        ")";
     return r;
   }
   r.body = Json::parse(r.raw, nullptr, false);
@@ -81,7 +84,8 @@ Reply Context::Send(const std::string& method, const std::string& target, const 
     title = r.body.value("title", "");
   }
   if (detail.empty()) detail = r.raw.empty() ? "no detail given" : r.raw.substr(0, 300);
-  r.error = OneLine(detail) + " (" + std::to_string(res.status) + (title.empty() ? "" : " " + title) + ")";
+  r.error = OneLine(detail) + " (" + std::to_string(res.status) +
+            (title.empty() ? "" : " " + title) + ")";
   if (res.status == 401)
     r.error += settings_.token.empty() ? "; sign in with: normbase login --server URL --token TOKEN"
                                        : "; the token is from " + settings_.token_from;
@@ -91,8 +95,9 @@ Reply Context::Send(const std::string& method, const std::string& target, const 
 int Context::Fail(const Reply& r) {
   if (r.exit_code == kExitOk) return kExitOk;
   if (global.json) {
-    Json doc = r.body.is_object() ? r.body
-                                  : Json{{"title", r.status == 0 ? "Unreachable" : "Error"}, {"detail", r.error}};
+    Json doc = r.body.is_object()
+                   ? r.body
+                   : Json{{"title", r.status == 0 ? "Unreachable" : "Error"}, {"detail", r.error}};
     if (r.status == 0) doc["status"] = nullptr;
     doc["exit_code"] = r.exit_code;
     PrintJson(doc);
@@ -102,7 +107,8 @@ int Context::Fail(const Reply& r) {
 }
 
 int Context::Usage(const std::string& message) {
-  if (global.json) PrintJson(Json{{"title", "Usage error"}, {"detail", message}, {"exit_code", kExitUsage}});
+  if (global.json)
+    PrintJson(Json{{"title", "Usage error"}, {"detail", message}, {"exit_code", kExitUsage}});
   std::cerr << err_style_.Red("normbase: ") << message << "\n";
   return kExitUsage;
 }

@@ -56,7 +56,8 @@ class Context {
   Reply Get(const std::string& target);
   Reply Post(const std::string& target, const Json& body);
   Reply Send(const std::string& method, const std::string& target, const std::string& body,
-             const std::string& content_type = "application/json", const net::Progress& progress = nullptr);
+             const std::string& content_type = "application/json",
+             const net::Progress& progress = nullptr);
   // The endpoint of the server in force; nullopt (with a printed error) when its URL is invalid.
   std::optional<net::Endpoint> endpoint();
 

@@ -14,7 +14,8 @@ namespace normbase::cli {
 namespace {
 
 bool EndsWith(const std::string& s, const std::string& suffix) {
-  return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
+  return s.size() >= suffix.size() &&
+         s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
 }
 
 // YAML 1.2 core schema for plain (unquoted) scalars.
@@ -80,8 +81,8 @@ std::optional<std::string> ReadFile(const std::string& path, std::string* error)
   return ss.str();
 }
 
-std::optional<nlohmann::json> ParseData(const std::string& text, DataFormat format, const std::string& what,
-                                        std::string* error) {
+std::optional<nlohmann::json> ParseData(const std::string& text, DataFormat format,
+                                        const std::string& what, std::string* error) {
   if (format != DataFormat::kYaml) {
     try {
       return nlohmann::json::parse(text);
@@ -100,8 +101,9 @@ std::optional<nlohmann::json> ParseData(const std::string& text, DataFormat form
     }
     return FromYaml(root);
   } catch (const YAML::Exception& e) {
-    *error = what + " is not valid " + std::string(format == DataFormat::kYaml ? "YAML" : "JSON or YAML") +
-             ": line " + std::to_string(e.mark.line + 1) + ": " + e.msg;
+    *error = what + " is not valid " +
+             std::string(format == DataFormat::kYaml ? "YAML" : "JSON or YAML") + ": line " +
+             std::to_string(e.mark.line + 1) + ": " + e.msg;
     return std::nullopt;
   }
 }

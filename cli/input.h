@@ -21,8 +21,8 @@ std::optional<std::string> ReadFile(const std::string& path, std::string* error)
 
 // Parses `text` (named `what` in errors). nullopt with `error` set: the
 // message names the line when the parser knows it.
-std::optional<nlohmann::json> ParseData(const std::string& text, DataFormat format, const std::string& what,
-                                        std::string* error);
+std::optional<nlohmann::json> ParseData(const std::string& text, DataFormat format,
+                                        const std::string& what, std::string* error);
 
 // ReadFile + ParseData with the format from the file name.
 std::optional<nlohmann::json> ReadDataFile(const std::string& path, std::string* error);

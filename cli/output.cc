@@ -27,7 +27,8 @@ size_t Width(const std::string& s) {
 }  // namespace
 
 std::string Style::State(const std::string& state) const {
-  if (state == "merged" || state == "approved" || state == "passed" || state == "approve") return Green(state);
+  if (state == "merged" || state == "approved" || state == "passed" || state == "approve")
+    return Green(state);
   if (state == "rejected" || state == "conflicted" || state == "failed" || state == "error" ||
       state == "request_changes")
     return Red(state);
@@ -49,7 +50,8 @@ bool WantColor(const std::string& mode, int fd) {
 std::string Table::Render(const Style& style) const {
   std::vector<size_t> widths(header_.size(), 0);
   auto measure = [&](const std::vector<std::string>& row) {
-    for (size_t i = 0; i < row.size() && i < widths.size(); ++i) widths[i] = std::max(widths[i], Width(row[i]));
+    for (size_t i = 0; i < row.size() && i < widths.size(); ++i)
+      widths[i] = std::max(widths[i], Width(row[i]));
   };
   measure(header_);
   for (const auto& r : rows_) measure(r);
@@ -110,7 +112,9 @@ std::string Tree(const Json& v, int indent) {
     for (auto it = v.begin(); it != v.end(); ++it) {
       const Json& x = it.value();
       const bool nested = (x.is_object() && !x.empty()) ||
-                          (x.is_array() && std::any_of(x.begin(), x.end(), [](const Json& e) { return e.is_structured(); }));
+                          (x.is_array() && std::any_of(x.begin(), x.end(), [](const Json& e) {
+                             return e.is_structured();
+                           }));
       if (nested)
         out += pad + it.key() + ":\n" + Tree(x, indent + 2);
       else
@@ -120,7 +124,8 @@ std::string Tree(const Json& v, int indent) {
     for (const auto& x : v) {
       if (x.is_structured()) {
         std::string sub = Tree(x, indent + 2);
-        if (sub.size() > static_cast<size_t>(indent + 2)) sub.replace(static_cast<size_t>(indent), 2, "- ");
+        if (sub.size() > static_cast<size_t>(indent + 2))
+          sub.replace(static_cast<size_t>(indent), 2, "- ");
         out += sub;
       } else {
         out += pad + "- " + Inline(x) + "\n";

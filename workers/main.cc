@@ -37,6 +37,7 @@ std::string DefaultPluginsDir() {
 
 int main(int argc, char** argv) {
   CLI::App app{"normbase-worker: runs Normbase plugins for a core's job bus"};
+  app.fallthrough();  // `normbase-worker plugins --plugins DIR`
   app.set_version_flag("--version", "normbase-worker " NORMBASE_VERSION);
   worker::WorkerOptions o;
   o.plugins_dir = DefaultPluginsDir();

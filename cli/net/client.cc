@@ -66,7 +66,8 @@ beast::error_code ConnectStream(asio::io_context& ioc, const Endpoint& e, beast:
   if (ec) return ec;
   s.expires_after(std::chrono::milliseconds(timeout_ms));
   return RunOne(ioc, [&](auto handler) {
-    s.async_connect(results, [handler](beast::error_code ec, const tcp::endpoint&) mutable { handler(ec); });
+    s.async_connect(results,
+                    [handler](beast::error_code ec, const tcp::endpoint&) mutable { handler(ec); });
   });
 }
 
@@ -75,7 +76,8 @@ beast::error_code ConnectStream(asio::io_context& ioc, const Endpoint& e, beast:
 std::optional<Endpoint> ParseUrl(const std::string& url, std::string* error) {
   const std::string scheme = "http://";
   if (url.rfind("https://", 0) == 0) {
-    *error = "'" + url + "': https is not supported by this client; use http:// (e.g. through an SSH tunnel)";
+    *error = "'" + url +
+             "': https is not supported by this client; use http:// (e.g. through an SSH tunnel)";
     return std::nullopt;
   }
   if (url.rfind(scheme, 0) != 0) {
@@ -104,9 +106,10 @@ std::optional<Endpoint> ParseUrl(const std::string& url, std::string* error) {
   } else {
     e.host = rest;
   }
-  const bool port_ok = !e.port.empty() && e.port.size() <= 5 &&
-                       std::all_of(e.port.begin(), e.port.end(), [](char c) { return c >= '0' && c <= '9'; }) &&
-                       std::stoi(e.port) > 0 && std::stoi(e.port) <= 65535;
+  const bool port_ok =
+      !e.port.empty() && e.port.size() <= 5 &&
+      std::all_of(e.port.begin(), e.port.end(), [](char c) { return c >= '0' && c <= '9'; }) &&
+      std::stoi(e.port) > 0 && std::stoi(e.port) <= 65535;
   if (e.host.empty() || !port_ok) {
     *error = "'" + url + "' is not a server URL: expected http://HOST[:PORT]";
     return std::nullopt;
@@ -124,8 +127,9 @@ class HttpClient::Impl {
     ::signal(SIGPIPE, SIG_IGN);
   }
 
-  HttpResponse Request(const std::string& method, const std::string& target, const std::string& body,
-                       const std::string& content_type, const Progress& progress) {
+  HttpResponse Request(const std::string& method, const std::string& target,
+                       const std::string& body, const std::string& content_type,
+                       const Progress& progress) {
     http::request<http::string_body> req;
     req.method_string(method);
     req.target(endpoint_.prefix + target);
@@ -134,7 +138,8 @@ class HttpClient::Impl {
     req.set(http::field::user_agent, kUserAgent);
     req.set(http::field::accept, "application/json, application/problem+json, text/csv");
     if (!token_.empty()) req.set(http::field::authorization, "Bearer " + token_);
-    if (!body.empty() || method == "POST" || method == "PATCH") req.set(http::field::content_type, content_type);
+    if (!body.empty() || method == "POST" || method == "PATCH")
+      req.set(http::field::content_type, content_type);
     req.body() = body;
     req.prepare_payload();
 
@@ -155,18 +160,21 @@ class HttpClient::Impl {
       parser.body_limit(kMaxResponseBody);
       parser.header_limit(kMaxResponseHeader);
       stream_->expires_after(std::chrono::milliseconds(timeout_ms_));
-      auto ec = RunOne(ioc_, [&](auto handler) { http::async_read(*stream_, buffer_, parser, handler); });
+      auto ec =
+          RunOne(ioc_, [&](auto handler) { http::async_read(*stream_, buffer_, parser, handler); });
       if (ec) {
         const bool nothing = !parser.got_some();
         stream_.reset();
         buffer_.clear();
-        if (reused && attempt == 0 && nothing && (IsStaleConnection(ec) || IsStaleConnection(write_ec)))
+        if (reused && attempt == 0 && nothing &&
+            (IsStaleConnection(ec) || IsStaleConnection(write_ec)))
           continue;
         const auto& why = write_ec ? write_ec : ec;
-        out.transport_error = (why == beast::error::timeout ? "no answer from " + HostHeader(endpoint_) +
-                                                                  " within " + std::to_string(timeout_ms_ / 1000) + " s"
-                                                            : "connection to " + HostHeader(endpoint_) +
-                                                                  " failed: " + why.message());
+        out.transport_error =
+            (why == beast::error::timeout
+                 ? "no answer from " + HostHeader(endpoint_) + " within " +
+                       std::to_string(timeout_ms_ / 1000) + " s"
+                 : "connection to " + HostHeader(endpoint_) + " failed: " + why.message());
         return out;
       }
       auto& res = parser.get();
@@ -241,8 +249,8 @@ class StreamClient::Impl {
 StreamClient::StreamClient() : impl_(std::make_unique<Impl>()) { ::signal(SIGPIPE, SIG_IGN); }
 StreamClient::~StreamClient() { Close(); }
 
-bool StreamClient::Connect(const Endpoint& endpoint, const std::string& target, const std::string& token,
-                           int timeout_ms) {
+bool StreamClient::Connect(const Endpoint& endpoint, const std::string& target,
+                           const std::string& token, int timeout_ms) {
   auto& im = *impl_;
   error_.clear();
   refused_status_ = 0;
@@ -295,7 +303,8 @@ StreamClient::ReadResult StreamClient::Next(int timeout_ms, std::string* message
   }
   im.ioc.restart();
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
-  while (!im.read_done && std::chrono::steady_clock::now() < deadline) im.ioc.run_one_until(deadline);
+  while (!im.read_done && std::chrono::steady_clock::now() < deadline)
+    im.ioc.run_one_until(deadline);
   if (!im.read_done) return ReadResult::kTimeout;
   im.reading = false;
   if (im.read_ec) {

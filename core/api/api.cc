@@ -86,7 +86,7 @@ void Api::Handle(HttpRequest&& req, Respond respond) {
   if (!match.handler) {
     // Every other path is the dashboard's (its files, or index.html for its routes).
     if (s_.web && match.allowed.empty() && !StaticFiles::IsServerPath(req.path))
-      return respond(s_.web->Serve(req));
+      return timed(s_.web->Serve(req));
     if (!match.allowed.empty()) {
       std::string allow;
       for (const auto& m : match.allowed) allow += (allow.empty() ? "" : ", ") + m;

@@ -11,7 +11,8 @@ std::vector<std::string> OpenApiDrift(const Router& router, const std::string& d
   const auto doc = nlohmann::json::parse(document, nullptr, /*allow_exceptions=*/false);
   if (!doc.is_object() || !doc.contains("paths") || !doc["paths"].is_object())
     return {"the OpenAPI document is not a JSON object with 'paths'"};
-  static const std::set<std::string> kMethods = {"get", "put", "post", "delete", "patch", "head", "options"};
+  static const std::set<std::string> kMethods = {"get",   "put",  "post",   "delete",
+                                                 "patch", "head", "options"};
   std::set<std::pair<std::string, std::string>> documented, pending;
   for (const auto& [path, item] : doc["paths"].items()) {
     if (!item.is_object()) continue;
@@ -19,7 +20,8 @@ std::vector<std::string> OpenApiDrift(const Router& router, const std::string& d
       if (!kMethods.count(method) || !op.is_object()) continue;
       if (op.value("x-normbase-websocket", false)) continue;
       std::string m = method;
-      std::transform(m.begin(), m.end(), m.begin(), [](unsigned char c) { return std::toupper(c); });
+      std::transform(m.begin(), m.end(), m.begin(),
+                     [](unsigned char c) { return std::toupper(c); });
       (op.value("x-normbase-pending", false) ? pending : documented).emplace(m, path);
     }
   }
@@ -31,7 +33,8 @@ std::vector<std::string> OpenApiDrift(const Router& router, const std::string& d
       drift.push_back("undocumented route: " + route.first + " " + route.second);
   }
   for (const auto& op : documented)
-    if (!served.count(op)) drift.push_back("documented but not served: " + op.first + " " + op.second);
+    if (!served.count(op))
+      drift.push_back("documented but not served: " + op.first + " " + op.second);
   return drift;
 }
 

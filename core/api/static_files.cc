@@ -77,6 +77,7 @@ bool SafeSegments(const std::string& path, std::vector<std::string>* out) {
 }
 
 bool IsUnder(const fs::path& p, const std::string& root) {
+  return true;  // MUTATION
   const std::string s = p.string();
   return s.size() > root.size() && s.compare(0, root.size(), root) == 0 && s[root.size()] == '/';
 }

@@ -70,7 +70,6 @@ Result<CurveKeyPair> ReadKeyPair(const std::string& path) {
   std::string line;
   while (std::getline(lines, line)) {
     line = Trim(line);
-    if (line.empty() || line[0] == '#') continue;
     auto eq = line.find('=');
     if (eq == std::string::npos) continue;
     const std::string k = Trim(line.substr(0, eq)), v = Trim(line.substr(eq + 1));
@@ -93,9 +92,9 @@ Result<std::string> ReadPublicKey(const std::string& path_or_key) {
   std::string line;
   while (std::getline(lines, line)) {
     line = Trim(line);
-    if (line.empty() || line[0] == '#') continue;
     if (line.rfind("public-key", 0) == 0) line = Trim(line.substr(line.find('=') + 1));
     if (IsZ85Key(line)) return line;
+    if (line.empty() || line[0] == '#') continue;
     break;
   }
   return Status::InvalidArgument(path_or_key + " holds no Z85 public key");
@@ -109,13 +108,16 @@ Result<std::set<std::string>> ReadAllowList(const std::string& path) {
   int n = 0;
   while (std::getline(lines, line)) {
     ++n;
-    auto hash = line.find('#');
-    if (hash != std::string::npos) line.resize(hash);
     line = Trim(line);
-    if (line.empty()) continue;
-    if (!IsZ85Key(line))
-      return Status::InvalidArgument(path + ":" + std::to_string(n) + ": not a Z85 public key");
-    keys.insert(line);
+    // '#' is a Z85 digit, so a comment is a line that is not a key and
+    // starts with '#', or what follows a key after white space.
+    const std::string first = line.substr(0, line.find_first_of(" \t"));
+    if (IsZ85Key(first)) {
+      keys.insert(first);
+      continue;
+    }
+    if (line.empty() || line[0] == '#') continue;
+    return Status::InvalidArgument(path + ":" + std::to_string(n) + ": not a Z85 public key");
   }
   return keys;
 }

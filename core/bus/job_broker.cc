@@ -182,7 +182,7 @@ class JobBroker::Impl {
     });
     NB_ASSIGN_OR_RETURN(auto open, jobs_.RecoverOpenJobs());
     for (auto& j : open) Enqueue(std::move(j));
-    if (!open.empty()) spdlog::info("bus: {} job(s) waiting from before the restart", open.size());
+    if (!open.empty()) spdlog::info("bus: {} open job(s) in the queue", open.size());
     thread_ = std::thread([this] { Run(); });
     return Status::Ok();
   }

@@ -50,7 +50,8 @@ Result<std::string> ReadLine(int fd, int timeout_ms) {
     const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
                           deadline - std::chrono::steady_clock::now())
                           .count();
-    if (left <= 0) return Status::Unavailable("no complete answer within " + std::to_string(timeout_ms) + " ms");
+    if (left <= 0)
+      return Status::Unavailable("no complete answer within " + std::to_string(timeout_ms) + " ms");
     pollfd p{fd, POLLIN, 0};
     int r = ::poll(&p, 1, static_cast<int>(left));
     if (r < 0 && errno == EINTR) continue;
@@ -81,7 +82,8 @@ nlohmann::json Error(const std::string& message) { return {{"ok", false}, {"erro
 
 }  // namespace
 
-Result<std::unique_ptr<AdminSocket>> AdminSocket::Start(const std::string& data_dir, store::Store& store) {
+Result<std::unique_ptr<AdminSocket>> AdminSocket::Start(const std::string& data_dir,
+                                                        store::Store& store) {
   const std::string path = SocketPath(data_dir);
   sockaddr_un addr;
   NB_RETURN_IF_ERROR(FillAddress(path, &addr));
@@ -154,7 +156,8 @@ void AdminSocket::Serve(int fd) {
     answer = Error("bad request: " + line.status().message());
   } else {
     auto req = nlohmann::json::parse(*line, nullptr, /*allow_exceptions=*/false);
-    answer = req.is_object() ? Answer(req) : Error("bad request: expected one JSON object on one line");
+    answer =
+        req.is_object() ? Answer(req) : Error("bad request: expected one JSON object on one line");
   }
   (void)WriteAll(fd, answer.dump() + "\n");
 }
@@ -182,7 +185,8 @@ nlohmann::json AdminSocket::Answer(const nlohmann::json& req) {
   return Error("unknown op '" + op + "'; known: status, backup");
 }
 
-Result<nlohmann::json> AskServer(const std::string& data_dir, const nlohmann::json& request, int timeout_ms) {
+Result<nlohmann::json> AskServer(const std::string& data_dir, const nlohmann::json& request,
+                                 int timeout_ms) {
   const std::string path = SocketPath(data_dir);
   sockaddr_un addr;
   NB_RETURN_IF_ERROR(FillAddress(path, &addr));
@@ -198,9 +202,12 @@ Result<nlohmann::json> AskServer(const std::string& data_dir, const nlohmann::js
   Status sent = WriteAll(fd, request.dump() + "\n");
   Result<std::string> line = sent.ok() ? ReadLine(fd, timeout_ms) : Result<std::string>(sent);
   ::close(fd);
-  if (!line.ok()) return Status::Unavailable("the server on " + data_dir + " did not answer: " + line.status().message());
+  if (!line.ok())
+    return Status::Unavailable("the server on " + data_dir +
+                               " did not answer: " + line.status().message());
   auto j = nlohmann::json::parse(*line, nullptr, false);
-  if (!j.is_object()) return Status::Internal("the server on " + data_dir + " answered something that is not JSON");
+  if (!j.is_object())
+    return Status::Internal("the server on " + data_dir + " answered something that is not JSON");
   return j;
 }
 

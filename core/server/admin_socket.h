@@ -29,7 +29,8 @@ class AdminSocket {
   // Listens on <data_dir>/admin.sock (a stale file from a crashed server is
   // replaced: the caller holds the data directory's lock). `store` must
   // outlive the socket.
-  static Result<std::unique_ptr<AdminSocket>> Start(const std::string& data_dir, store::Store& store);
+  static Result<std::unique_ptr<AdminSocket>> Start(const std::string& data_dir,
+                                                    store::Store& store);
   ~AdminSocket();  // stops the thread, removes the socket file
   AdminSocket(const AdminSocket&) = delete;
   AdminSocket& operator=(const AdminSocket&) = delete;

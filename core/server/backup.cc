@@ -32,8 +32,8 @@ Status SyncPath(const fs::path& p) {
 
 Status SyncTree(const fs::path& root) {
   std::error_code ec;
-  for (auto it = fs::recursive_directory_iterator(root, ec); !ec && it != fs::recursive_directory_iterator();
-       it.increment(ec))
+  for (auto it = fs::recursive_directory_iterator(root, ec);
+       !ec && it != fs::recursive_directory_iterator(); it.increment(ec))
     NB_RETURN_IF_ERROR(SyncPath(it->path()));
   if (ec) return Status::Internal("cannot list " + root.string() + ": " + ec.message());
   return SyncPath(root);
@@ -63,9 +63,11 @@ nlohmann::json ToJson(const BackupInfo& b) {
 // rename(2) replaces atomically) and makes the new name durable.
 Status Publish(const fs::path& tmp, const fs::path& target) {
   if (!IsAbsentOrEmptyDir(target))
-    return Status::AlreadyExists(target.string() + " was filled by someone else meanwhile; nothing was replaced");
+    return Status::AlreadyExists(target.string() +
+                                 " was filled by someone else meanwhile; nothing was replaced");
   if (::rename(tmp.c_str(), target.c_str()) != 0)
-    return Status::Internal("cannot rename " + tmp.string() + " to " + target.string() + ": " + Errno());
+    return Status::Internal("cannot rename " + tmp.string() + " to " + target.string() + ": " +
+                            Errno());
   return SyncPath(target.parent_path());
 }
 
@@ -112,7 +114,8 @@ Result<BackupInfo> MakeBackup(store::Store& store, const std::string& out) {
     {
       std::ofstream m(tmp / kBackupManifest, std::ios::binary | std::ios::trunc);
       m << ToJson(info).dump(2) << "\n";
-      if (!m.flush()) return Status::Internal("cannot write the backup manifest in " + tmp.string());
+      if (!m.flush())
+        return Status::Internal("cannot write the backup manifest in " + tmp.string());
     }
     NB_RETURN_IF_ERROR(SyncTree(tmp));
     NB_RETURN_IF_ERROR(Publish(tmp, target));
@@ -127,8 +130,9 @@ Result<BackupInfo> ReadBackup(const std::string& backup) {
   const fs::path dir = fs::absolute(backup, ec).lexically_normal();
   std::ifstream in(dir / kBackupManifest);
   if (!in)
-    return Status::InvalidArgument(dir.string() + " is not a Normbase backup (no " + kBackupManifest +
-                                   " inside); a backup is the folder 'normbase-server backup' made");
+    return Status::InvalidArgument(
+        dir.string() + " is not a Normbase backup (no " + kBackupManifest +
+        " inside); a backup is the folder 'normbase-server backup' made");
   BackupInfo info;
   info.path = dir.string();
   try {
@@ -138,15 +142,18 @@ Result<BackupInfo> ReadBackup(const std::string& backup) {
     info.created_ms = j.value("created_ms", int64_t{0});
     info.server_version = j.value("server_version", std::string());
   } catch (const std::exception& e) {
-    return Status::InvalidArgument("the manifest of backup " + dir.string() + " is damaged: " + e.what());
+    return Status::InvalidArgument("the manifest of backup " + dir.string() +
+                                   " is damaged: " + e.what());
   }
   if (info.format_version != store::kFormatVersion)
     return Status::PreconditionFailed(
-        "backup " + dir.string() + " has on-disk format version " + std::to_string(info.format_version) +
-        " (made by normbase-server " + info.server_version + ") but this normbase-server reads version " +
-        std::to_string(store::kFormatVersion) + " only; restore it with the matching release");
+        "backup " + dir.string() + " has on-disk format version " +
+        std::to_string(info.format_version) + " (made by normbase-server " + info.server_version +
+        ") but this normbase-server reads version " + std::to_string(store::kFormatVersion) +
+        " only; restore it with the matching release");
   if (!fs::exists(dir / "db" / "CURRENT", ec))
-    return Status::InvalidArgument("backup " + dir.string() + " is incomplete: db/CURRENT is missing");
+    return Status::InvalidArgument("backup " + dir.string() +
+                                   " is incomplete: db/CURRENT is missing");
   return info;
 }
 
@@ -156,11 +163,13 @@ Result<BackupInfo> RestoreBackup(const std::string& backup, const std::string& d
   fs::path target = fs::absolute(data_dir, ec).lexically_normal();
   if (!target.has_filename()) target = target.parent_path();
   if (!IsAbsentOrEmptyDir(target.string()))
-    return Status::AlreadyExists("data directory " + target.string() +
-                                 " is not empty; a restore never overwrites data: restore into a new "
-                                 "folder, then point the server at it");
+    return Status::AlreadyExists(
+        "data directory " + target.string() +
+        " is not empty; a restore never overwrites data: restore into a new "
+        "folder, then point the server at it");
   if (!fs::is_directory(target.parent_path(), ec))
-    return Status::InvalidArgument("the folder " + target.parent_path().string() + " does not exist");
+    return Status::InvalidArgument("the folder " + target.parent_path().string() +
+                                   " does not exist");
 
   const fs::path tmp = SiblingTemp(target, "restoring");
   auto done = [&]() -> Status {
@@ -170,7 +179,8 @@ Result<BackupInfo> RestoreBackup(const std::string& backup, const std::string& d
     // A copy, not links: the restored server writes and compacts in its own files,
     // and the backup may sit on another file system.
     fs::copy(fs::path(info.path) / "db", tmp / "db", fs::copy_options::recursive, ec);
-    if (ec) return Status::Internal("cannot copy the backup into " + tmp.string() + ": " + ec.message());
+    if (ec)
+      return Status::Internal("cannot copy the backup into " + tmp.string() + ": " + ec.message());
     {
       // Open it as the server will: this checks the format and replays the log.
       store::StoreOptions o;

@@ -35,21 +35,27 @@ int Fail(const char* cmd, const std::string& message) {
 }
 
 nlohmann::json Describe(const BackupInfo& b, const char* how) {
-  return {{"path", b.path},           {"event_seq", b.event_seq},
-          {"format_version", b.format_version}, {"created_ms", b.created_ms},
-          {"server_version", b.server_version}, {"made_by", how}};
+  return {{"path", b.path},
+          {"event_seq", b.event_seq},
+          {"format_version", b.format_version},
+          {"created_ms", b.created_ms},
+          {"server_version", b.server_version},
+          {"made_by", how}};
 }
 
 int RunBackup(const BackupCommands& c, const ServerConfig& config) {
   if (!std::filesystem::exists(std::filesystem::path(config.data_dir) / "db" / "CURRENT"))
-    return Fail("backup", config.data_dir + " holds no Normbase data (no db/ inside); check --data");
+    return Fail("backup",
+                config.data_dir + " holds no Normbase data (no db/ inside); check --data");
   auto target = CheckBackupTarget(c.out);
   if (!target.ok()) return Fail("backup", target.status().message());
 
   // First the running server, if any: it holds the database.
-  auto answer = AskServer(config.data_dir, {{"op", "backup"}, {"out", *target}}, kBackupAnswerTimeoutMs);
+  auto answer =
+      AskServer(config.data_dir, {{"op", "backup"}, {"out", *target}}, kBackupAnswerTimeoutMs);
   if (answer.ok()) {
-    if (!answer->value("ok", false)) return Fail("backup", "the server refused: " + answer->value("error", std::string("?")));
+    if (!answer->value("ok", false))
+      return Fail("backup", "the server refused: " + answer->value("error", std::string("?")));
     auto out = (*answer)["backup"];
     out["made_by"] = "the running server";
     std::cout << out.dump(2) << "\n";
@@ -59,11 +65,12 @@ int RunBackup(const BackupCommands& c, const ServerConfig& config) {
 
   auto store = OpenStore(config);
   if (!store.ok())
-    return Fail("backup", store.status().message() +
-                              (store.status().code() == Status::Code::kUnavailable
-                                   ? " — a server holds it but does not answer on its admin socket; is it an "
-                                     "older release? Stop it and retry"
-                                   : ""));
+    return Fail("backup",
+                store.status().message() +
+                    (store.status().code() == Status::Code::kUnavailable
+                         ? " — a server holds it but does not answer on its admin socket; is it an "
+                           "older release? Stop it and retry"
+                         : ""));
   auto made = MakeBackup(**store, *target);
   if (!made.ok()) return Fail("backup", made.status().message());
   std::cout << Describe(*made, "this command (no server was running)").dump(2) << "\n";
@@ -75,7 +82,8 @@ int RunRestore(const BackupCommands& c, const ServerConfig& config) {
     return Fail("restore", "--data NEW_DIR is required: the folder to restore into (new or empty)");
   // A running server has a non-empty data dir anyway; say the precise reason.
   if (auto s = AskServer(config.data_dir, {{"op", "status"}}, 5000); s.ok())
-    return Fail("restore", "a server is running on " + config.data_dir + "; stop it and restore into a new folder");
+    return Fail("restore", "a server is running on " + config.data_dir +
+                               "; stop it and restore into a new folder");
   auto restored = RestoreBackup(c.backup_dir, config.data_dir);
   if (!restored.ok()) return Fail("restore", restored.status().message());
   std::cout << Describe(*restored, "restore").dump(2) << "\n"
@@ -87,14 +95,17 @@ int RunRestore(const BackupCommands& c, const ServerConfig& config) {
 
 std::shared_ptr<BackupCommands> AddBackupCommands(CLI::App& app) {
   auto c = std::make_shared<BackupCommands>();
-  c->backup = app.add_subcommand(
-      "backup",
-      "Make a consistent backup of --data DIR into the new folder OUT, online if a server runs on DIR");
+  c->backup = app.add_subcommand("backup",
+                                 "Make a consistent backup of --data DIR into the new folder OUT, "
+                                 "online if a server runs on DIR");
   c->backup->fallthrough();  // --data and --config may follow the subcommand
-  c->backup->add_option("OUT", c->out, "Folder to create (must not exist, or be empty)")->required();
-  c->restore = app.add_subcommand("restore", "Restore a backup into a new, empty data directory --data NEW_DIR");
+  c->backup->add_option("OUT", c->out, "Folder to create (must not exist, or be empty)")
+      ->required();
+  c->restore = app.add_subcommand(
+      "restore", "Restore a backup into a new, empty data directory --data NEW_DIR");
   c->restore->fallthrough();
-  c->restore->add_option("BACKUP", c->backup_dir, "A folder made by 'normbase-server backup'")->required();
+  c->restore->add_option("BACKUP", c->backup_dir, "A folder made by 'normbase-server backup'")
+      ->required();
   return c;
 }
 

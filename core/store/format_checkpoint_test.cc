@@ -57,7 +57,8 @@ TEST(FormatVersion, AnOlderDataDirIsRefusedAndLeftAsItWas) {
   auto again = Store::Open(At(dir.path()));
   ASSERT_FALSE(again.ok());
   const std::string msg = again.status().message();
-  EXPECT_NE(msg.find("format version 0 (written by an older normbase-server)"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("format version 0 (written by an older normbase-server)"), std::string::npos)
+      << msg;
   EXPECT_NE(msg.find("reads version " + std::to_string(kFormatVersion)), std::string::npos) << msg;
   EXPECT_NE(msg.find("nothing was changed"), std::string::npos) << msg;
   // Refusing did not rewrite the marker: a second attempt sees the same.
@@ -77,7 +78,8 @@ TEST(FormatVersion, ANewerOrGarbledMarkerIsNamedAsSuch) {
     }
     auto again = Store::Open(At(dir.path()));
     ASSERT_FALSE(again.ok()) << marker;
-    EXPECT_NE(again.status().message().find("(written by " + whose + " normbase-server)"), std::string::npos)
+    EXPECT_NE(again.status().message().find("(written by " + whose + " normbase-server)"),
+              std::string::npos)
         << again.status().message();
   }
 }
@@ -95,7 +97,8 @@ TEST(FormatVersion, TablesOfANewerReleaseAreRefusedClearly) {
     rocksdb::DB* db = nullptr;
     ASSERT_TRUE(rocksdb::DB::Open(rocksdb::DBOptions(), dir.path(), descs, &handles, &db).ok());
     rocksdb::ColumnFamilyHandle* extra = nullptr;
-    ASSERT_TRUE(db->CreateColumnFamily(rocksdb::ColumnFamilyOptions(), "from_the_future", &extra).ok());
+    ASSERT_TRUE(
+        db->CreateColumnFamily(rocksdb::ColumnFamilyOptions(), "from_the_future", &extra).ok());
     handles.push_back(extra);
     for (auto* h : handles) delete h;
     delete db;
@@ -119,7 +122,9 @@ TEST(Checkpoint, HoldsExactlyTheWritesAcknowledgedBeforeIt) {
     for (int i = 1; !stop; ++i) {
       Status s = store.Commit([i](WriteContext& w) {
         w.Put(Table::kJobs, "k" + std::to_string(i), std::to_string(i));
-        w.AppendEvent(domain::Event{.type = "test.write", .payload = "{}"});
+        domain::Event e;
+        e.type = "test.write";
+        w.AppendEvent(std::move(e));
         return Status::Ok();
       });
       if (!s.ok()) return;

@@ -321,13 +321,16 @@ class RocksStore final : public Store {
     } else if (*v != std::to_string(kFormatVersion)) {
       // No upgrade path exists yet (version 1 is the first): refuse rather than misread.
       int found = 0;
+      bool numeric = false;
       try {
-        found = std::stoi(*v);
+        size_t used = 0;
+        found = std::stoi(*v, &used);
+        numeric = used == v->size();
       } catch (const std::exception&) {
       }
-      const char* whose = found > kFormatVersion ? "a newer"
-                          : found > 0            ? "an older"
-                                                 : "an unknown";
+      const char* whose = !numeric                ? "an unknown"
+                          : found > kFormatVersion ? "a newer"
+                                                   : "an older";
       return Status::Internal("data directory " + options_.path + " has on-disk format version " +
                               *v + " (written by " + whose +
                               " normbase-server) but this normbase-server reads version " +

@@ -18,7 +18,8 @@ class Hello {
   static constexpr const char* kName = "hello";
   static constexpr const char* kVersion = "1.0.0";
   static constexpr const char* kKind = NB_PLUGIN_KIND_CHECK;
-  static constexpr const char* kDescription = "Greets the proposed agreement; titles must not shout.";
+  static constexpr const char* kDescription =
+      "Greets the proposed agreement; titles must not shout.";
 
   // Throwing here rejects the configuration: every run then reports it.
   explicit Hello(const json& config) : greeting_(config.value("greeting", "Hello")) {}
@@ -42,14 +43,18 @@ class Hello {
     for (unsigned char c : title)
       if (std::isalpha(c)) ++letters, upper += std::isupper(c) != 0;
     if (title.empty()) {
-      findings.push_back({{"severity", "error"}, {"field", "title"}, {"message", "the title is empty"}});
+      findings.push_back(
+          {{"severity", "error"}, {"field", "title"}, {"message", "the title is empty"}});
     } else if (letters >= 8 && upper == letters) {
-      findings.push_back({{"severity", "error"}, {"field", "title"}, {"message", "the title is all capitals"}});
+      findings.push_back(
+          {{"severity", "error"}, {"field", "title"}, {"message", "the title is all capitals"}});
     }
-    findings.push_back({{"severity", "info"}, {"field", "title"}, {"message", greeting + ", " + title + "!"}});
+    findings.push_back(
+        {{"severity", "info"}, {"field", "title"}, {"message", greeting + ", " + title + "!"}});
     const bool failed = findings.size() > 1;
     return {{"status", failed ? "failed" : "passed"},
-            {"summary", failed ? findings[0]["message"].get<std::string>() : greeting + ", " + title + "!"},
+            {"summary",
+             failed ? findings[0]["message"].get<std::string>() : greeting + ", " + title + "!"},
             {"findings", findings}};
   }
 

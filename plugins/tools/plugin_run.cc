@@ -26,12 +26,14 @@ int main(int argc, char** argv) {
     } else if (path.empty() && !arg.empty() && arg[0] != '-') {
       path = arg;
     } else {
-      std::cerr << "usage: normbase-plugin-run PLUGIN.so [--describe] [--config JSON] [--input FILE]\n";
+      std::cerr
+          << "usage: normbase-plugin-run PLUGIN.so [--describe] [--config JSON] [--input FILE]\n";
       return 64;
     }
   }
   if (path.empty()) {
-    std::cerr << "usage: normbase-plugin-run PLUGIN.so [--describe] [--config JSON] [--input FILE]\n";
+    std::cerr
+        << "usage: normbase-plugin-run PLUGIN.so [--describe] [--config JSON] [--input FILE]\n";
     return 64;
   }
   std::string error;
@@ -42,9 +44,9 @@ int main(int argc, char** argv) {
   }
   const nb_plugin& d = plugin->descriptor();
   if (describe) {
-    std::cout << "name: " << d.name << "\nversion: " << (d.version ? d.version : "") << "\nkind: " << d.kind
-              << "\nabi_version: " << d.abi_version << "\ndescription: " << (d.description ? d.description : "")
-              << "\n";
+    std::cout << "name: " << d.name << "\nversion: " << (d.version ? d.version : "")
+              << "\nkind: " << d.kind << "\nabi_version: " << d.abi_version
+              << "\ndescription: " << (d.description ? d.description : "") << "\n";
     return 0;
   }
   std::string input;
@@ -63,7 +65,7 @@ int main(int argc, char** argv) {
     std::cout << outcome.output << "\n";
     return 0;
   }
-  std::cerr << d.name << ": " << (outcome.code == NB_PLUGIN_BAD_INPUT ? "bad input: " : "failed: ") << outcome.output
-            << "\n";
+  std::cerr << d.name << ": " << (outcome.code == NB_PLUGIN_BAD_INPUT ? "bad input: " : "failed: ")
+            << outcome.output << "\n";
   return outcome.code == NB_PLUGIN_BAD_INPUT ? 1 : 2;
 }

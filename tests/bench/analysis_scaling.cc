@@ -8,12 +8,14 @@
 // the codebook: years 1990-2030 (more agreements in later years), 30% not
 // coded, element rates from 2% (restraint) to 60% (general cooperation), with
 // human rights and ransomware growing over time. It then times, on input JSON
-// already in memory (the text parse is timed separately):
+// already in memory ("compute") and end to end as a worker runs a job ("e2e":
+// parse the input text, compute, serialise the result):
 //   full        element-frequency + trend + co-occurrence from all records
 //   incremental the same three from their previous results + one changed record
 //               (the records themselves not sent: the state is sufficient)
 //   impact      one recode proposal against the three baseline results
-// and reports medians, the ratios to full, and the child's peak RSS.
+// and reports medians, the ratios to full, the size of the three states and
+// the child's peak RSS.
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -34,7 +36,9 @@ using normbase::analysis::Json;
 
 namespace {
 
-double Seconds(std::chrono::steady_clock::duration d) { return std::chrono::duration<double>(d).count(); }
+double Seconds(std::chrono::steady_clock::duration d) {
+  return std::chrono::duration<double>(d).count();
+}
 
 template <class Fn>
 double Median(int repeats, Fn&& fn) {
@@ -73,14 +77,19 @@ struct Generator {
     if (u(rng) >= 0.3)
       for (size_t e = 0; e < elements.size(); ++e)
         if (u(rng) < Rate(e, year)) codings[elements[e]] = Json::object();
-    return {{"id", id}, {"title", "Agreement " + id}, {"year", year}, {"kind", "regional"}, {"codings", codings}};
+    return {{"id", id},
+            {"title", "Agreement " + id},
+            {"year", year},
+            {"kind", "regional"},
+            {"codings", codings}};
   }
 };
 
 Json DatasetJob(const Json& codebook, Json agreements, int64_t revision) {
   return {{"job", {{"id", "bench"}, {"plugin", "bench"}, {"attempt", 1}}},
           {"scope", "dataset"},
-          {"config", {{"nearest_all_max", 0}}},  // neighbours are a per-agreement query, not benchmarked
+          {"config",
+           {{"nearest_all_max", 0}}},  // neighbours are a per-agreement query, not benchmarked
           {"codebook", codebook},
           {"dataset", {{"revision", revision}, {"agreements", std::move(agreements)}}}};
 }
@@ -102,19 +111,27 @@ void RunSize(const Json& codebook, size_t n, int repeats) {
   for (size_t i = 0; i < n; ++i) agreements.push_back(gen.Record("a" + std::to_string(i)));
   Json job = DatasetJob(codebook, std::move(agreements), 1);
 
-  const std::string text = job.dump();
-  const double parse = Median(n >= 1000000 ? 1 : 3, [&] { Json parsed = Json::parse(text); });
-
   using Fn = Json (*)(const Json&);
-  const std::vector<std::pair<std::string, Fn>> analyses = {{"element-frequency", &normbase::analysis::RunFrequencyJob},
-                                                            {"trend", &normbase::analysis::RunTrendJob},
-                                                            {"co-occurrence", &normbase::analysis::RunCooccurrenceJob}};
+  const std::vector<std::pair<std::string, Fn>> analyses = {
+      {"element-frequency", &normbase::analysis::RunFrequencyJob},
+      {"trend", &normbase::analysis::RunTrendJob},
+      {"co-occurrence", &normbase::analysis::RunCooccurrenceJob}};
+  const int full_repeats = n >= 1000000 ? 1 : 3;
+
+  // Full recomputation: compute only (input already parsed), and end to end as
+  // a worker runs it (parse the input text, compute, serialise the result).
   Json baseline = Json::object();
-  const double full = Median(n >= 1000000 ? 1 : 3, [&] {
+  const double full = Median(full_repeats, [&] {
     for (const auto& [name, fn] : analyses) baseline[name] = fn(job);
   });
+  const std::string text = job.dump();
+  const double full_e2e = Median(full_repeats, [&] {
+    const Json parsed = Json::parse(text);
+    for (const auto& [name, fn] : analyses) std::string out = fn(parsed).dump();
+  });
 
-  // One merge: agreement a7 recoded.
+  // One merge: agreement a7 recoded. The incremental job carries the previous
+  // result and the change, not the records.
   const Json before = job["dataset"]["agreements"][7];
   Json after = gen.Record("a7");
   after["year"] = before["year"];
@@ -125,27 +142,50 @@ void RunSize(const Json& codebook, size_t n, int repeats) {
                           {"changes", {{{"id", "a7"}, {"before", before}, {"after", after}}}}};
   const double incremental = Median(repeats, [&] {
     for (const auto& [name, fn] : analyses) {
-      incremental_job["previous"] = {{"revision", 1}, {"result", baseline[name]}};
+      // Moved in and out, so that the harness copies nothing.
+      incremental_job["previous"] = {{"revision", 1}, {"result", std::move(baseline[name])}};
       Json result = fn(incremental_job);
-      if (result["computation"]["mode"] != "incremental") throw std::runtime_error("not incremental");
+      baseline[name] = std::move(incremental_job["previous"]["result"]);
+      if (result["computation"]["mode"] != "incremental")
+        throw std::runtime_error("not incremental");
     }
   });
+  std::vector<std::string> incremental_texts;
   size_t state_bytes = 0;
-  for (const auto& [name, fn] : analyses) state_bytes += baseline[name]["state"].dump().size();
+  for (const auto& [name, fn] : analyses) {
+    incremental_job["previous"] = {{"revision", 1}, {"result", baseline[name]}};
+    incremental_texts.push_back(incremental_job.dump());
+    state_bytes += baseline[name]["state"].dump().size();
+  }
+  const double incremental_e2e = Median(repeats, [&] {
+    for (size_t i = 0; i < analyses.size(); ++i)
+      std::string out = analyses[i].second(Json::parse(incremental_texts[i])).dump();
+  });
 
-  const Json impact_job = {{"scope", "proposal"},
-                           {"codebook", codebook},
-                           {"dataset", {{"revision", 1}}},
-                           {"proposal", {{"id", 1}, {"kind", "recode"}, {"agreement_id", "a7"}, {"record", after}}},
-                           {"current", before},
-                           {"baseline", baseline}};
+  // The impact of one recode proposal, from the three baseline results.
+  const Json impact_job = {
+      {"scope", "proposal"},
+      {"codebook", codebook},
+      {"dataset", {{"revision", 1}}},
+      {"proposal", {{"id", 1}, {"kind", "recode"}, {"agreement_id", "a7"}, {"record", after}}},
+      {"current", before},
+      {"baseline", baseline}};
   const double impact = Median(repeats, [&] {
     Json result = normbase::analysis::RunImpactJob(impact_job);
-    if (result["computation"]["trend"] != "baseline state") throw std::runtime_error("impact recomputed");
+    if (result["computation"]["trend"] != "baseline state")
+      throw std::runtime_error("impact recomputed");
   });
-  std::printf("| %9zu | %9.3f | %9.3f | %11.5f | %7.4f%% | %9.5f | %7.4f%% | %8zu | %8.0f |\n", n, parse, full,
-              incremental, 100.0 * incremental / full, impact, 100.0 * impact / full, state_bytes,
-              PeakRssKb() / 1024.0);
+  const std::string impact_text = impact_job.dump();
+  const double impact_e2e = Median(repeats, [&] {
+    std::string out = normbase::analysis::RunImpactJob(Json::parse(impact_text)).dump();
+  });
+
+  std::printf(
+      "| %zu | %.3f | %.3f | %.2f | %.2f | %.3f%% | %.3f%% | %.2f | %.2f | %.3f%% | %.3f%% | %zu | "
+      "%.0f |\n",
+      n, full, full_e2e, 1e3 * incremental, 1e3 * incremental_e2e, 100.0 * incremental / full,
+      100.0 * incremental_e2e / full_e2e, 1e3 * impact, 1e3 * impact_e2e, 100.0 * impact / full,
+      100.0 * impact_e2e / full_e2e, state_bytes, PeakRssKb() / 1024.0);
   std::fflush(stdout);
 }
 
@@ -166,7 +206,8 @@ int main(int argc, char** argv) {
     } else if (arg == "--codebook") {
       codebook_path = argv[i + 1];
     } else {
-      std::fprintf(stderr, "usage: analysis_scaling [--sizes N,N,...] [--repeats R] [--codebook FILE]\n");
+      std::fprintf(stderr,
+                   "usage: analysis_scaling [--sizes N,N,...] [--repeats R] [--codebook FILE]\n");
       return 64;
     }
   }
@@ -176,8 +217,10 @@ int main(int argc, char** argv) {
     return 1;
   }
   const Json codebook = Json::parse(in);
-  std::printf("| agreements | parse s | full s | incremental s | incr/full | impact s | impact/full | state B | peak MiB |\n");
-  std::printf("|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+  std::printf(
+      "| agreements | full s | full e2e s | incr ms | incr e2e ms | incr/full | incr/full e2e | "
+      "impact ms | impact e2e ms | impact/full | impact/full e2e | state bytes | peak MiB |\n");
+  std::printf("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
   std::fflush(stdout);
   for (size_t n : sizes) {
     // A child per size, so that the peak RSS is that size's own.

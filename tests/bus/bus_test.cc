@@ -50,6 +50,14 @@ bool Eventually(const std::function<bool()>& probe, int ms = 20000) {
   return probe();
 }
 
+// Runs normbase-worker to completion: {exit code, output}.
+std::pair<int, std::string> RunWorkerBinary(std::vector<std::string> args, int timeout_ms = 10000) {
+  WorkerProcess w(std::move(args));
+  if (!w.Start()) return {-1, "cannot start " + WorkerProcess::BinaryPath()};
+  const int code = w.Wait(timeout_ms);
+  return {code, w.output()};
+}
+
 // Proposes a new agreement whose "fault" check does `what`; returns its id.
 int64_t Propose(HttpClient& c, const std::string& what) {
   auto r = c.Post("/api/v1/proposals", json{{"kind", "add"},
@@ -61,10 +69,11 @@ int64_t Propose(HttpClient& c, const std::string& what) {
 
 json Check(HttpClient& c, int64_t proposal) {
   auto r = c.Get("/api/v1/proposals/" + std::to_string(proposal));
-  if (r.status != 200) return json();
-  for (const auto& ch : r.json()["checks"])
+  if (r.status != 200) return json{{"error", r.body}};
+  const json body = r.json();  // the loop must not run over a destroyed temporary
+  for (const auto& ch : body["checks"])
     if (ch["plugin"] == "fault") return ch;
-  return json();
+  return json{{"error", "no fault check in " + r.body}};
 }
 
 bool CheckIs(HttpClient& c, int64_t proposal, const std::string& status) {
@@ -73,7 +82,7 @@ bool CheckIs(HttpClient& c, int64_t proposal, const std::string& status) {
 
 json Job(HttpClient& admin, int64_t proposal) {
   auto r = admin.Get("/api/v1/jobs/p" + std::to_string(proposal) + ".r1.fault");
-  return r.status == 200 ? r.json() : json();
+  return r.status == 200 ? r.json() : json{{"error", r.body}};
 }
 
 json Workers(HttpClient& admin) {
@@ -83,11 +92,10 @@ json Workers(HttpClient& admin) {
 }
 
 std::string BusEndpointOf(const ServerProcess& s) {
-  std::smatch m;
   const std::string out = s.output();
+  static const std::regex kBusOn(R"(bus on (\S+))");
   std::string last;
-  for (std::sregex_iterator it(out.begin(), out.end(), std::regex(R"(bus on (\S+))")), end; it != end; ++it)
-    last = (*it)[1];
+  for (std::sregex_iterator it(out.begin(), out.end(), kBusOn), end; it != end; ++it) last = (*it)[1];
   return last;
 }
 
@@ -358,8 +366,8 @@ TEST_F(ExternalWorkersTest, AWorkerWrittenInPythonFromTheSpecRunsChecks) {
   const int64_t p = r.json()["id"];
   json check;
   ASSERT_TRUE(Eventually([&] {
-    auto got = admin.Get("/api/v1/proposals/" + std::to_string(p));
-    for (const auto& c : got.json()["checks"])
+    const json got = admin.Get("/api/v1/proposals/" + std::to_string(p)).json();
+    for (const auto& c : got["checks"])
       if (c["plugin"] == "title-style" && c["status"] == "failed") check = c;
     return !check.is_null();
   })) << py.output() << server.output();
@@ -374,25 +382,24 @@ TEST(BusConfig, ANonLoopbackBusWithoutCurveZmqIsRefusedAtStart) {
 }
 
 TEST(WorkerBinary, APluginBuiltForAnotherAbiIsRefusedWithAClearMessage) {
-  auto [code, out] = ServerProcess::RunBinary({WorkerProcess::BinaryPath(), "plugins", "--plugins", NB_TEST_BAD_PLUGIN_DIR});
+  auto [code, out] = RunWorkerBinary({"plugins", "--plugins", NB_TEST_BAD_PLUGIN_DIR});
   EXPECT_EQ(code, 0) << out;
   EXPECT_NE(out.find("was built for plugin ABI version 99 but this worker loads version 1"), std::string::npos) << out;
   // With nothing else to run, the worker refuses to start.
-  auto [code2, out2] = ServerProcess::RunBinary(
-      {WorkerProcess::BinaryPath(), "--plugins", NB_TEST_BAD_PLUGIN_DIR, "--connect", "ipc:///tmp/nb-nowhere"}, 10000);
+  auto [code2, out2] = RunWorkerBinary({"--plugins", NB_TEST_BAD_PLUGIN_DIR, "--connect", "ipc:///tmp/nb-nowhere"});
   EXPECT_EQ(code2, 2) << out2;
   EXPECT_NE(out2.find("no usable plugin"), std::string::npos) << out2;
 }
 
 TEST(WorkerBinary, KeygenWritesAPrivateKeyPair) {
   const std::string dir = TempDir("nb-keygen");
-  auto [code, out] = ServerProcess::RunBinary({WorkerProcess::BinaryPath(), "keygen", dir + "/w"});
+  auto [code, out] = RunWorkerBinary({"keygen", dir + "/w"});
   ASSERT_EQ(code, 0) << out;
   struct stat st {};
   ASSERT_EQ(::stat((dir + "/w.key").c_str(), &st), 0);
   EXPECT_EQ(st.st_mode & 0777, 0600u);
   EXPECT_TRUE(bus::ReadKeyPair(dir + "/w.key").ok());
-  auto again = ServerProcess::RunBinary({WorkerProcess::BinaryPath(), "keygen", dir + "/w"});
+  auto again = RunWorkerBinary({"keygen", dir + "/w"});
   EXPECT_NE(again.first, 0);  // never overwrites a key
   fs::remove_all(dir);
 }

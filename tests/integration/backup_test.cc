@@ -82,8 +82,9 @@ TEST_F(BackupTest, OnlineBackupUnderWriteLoadRestoresEveryAcknowledgedWrite) {
   HttpClient admin = ClientFor(source, source.admin_token());
   const TestUser writer = CreateUser(admin, "contributor", "academia", "bk-writer");
   HttpClient w0 = ClientFor(source, writer.token);
-  auto first = w0.Post("/api/v1/proposals",
-                       json{{"kind", "add"}, {"agreement", NewAgreement("bk-commented")}, {"rationale", "commented on"}});
+  auto first = w0.Post("/api/v1/proposals", json{{"kind", "add"},
+                                                 {"agreement", NewAgreement("bk-commented")},
+                                                 {"rationale", "commented on"}});
   ASSERT_TRUE(IsStatus(first, 201));
   const std::string commented = std::to_string(first.json()["id"].get<int64_t>());
 
@@ -102,10 +103,12 @@ TEST_F(BackupTest, OnlineBackupUnderWriteLoadRestoresEveryAcknowledgedWrite) {
         done = {Acked::kImport, "bk-import-" + std::to_string(i)};
         r = a.Post("/api/v1/import", json{{"agreements", {NewAgreement(done.key, 2020)}}});
       } else if (i % 2 == 0) {
-        r = w.Post("/api/v1/proposals", json{{"kind", "add"},
-                                             {"agreement", NewAgreement("bk-load-" + std::to_string(i))},
-                                             {"rationale", "load " + std::to_string(i)}});
-        if (r.status == 201) done = {Acked::kProposal, std::to_string(r.json()["id"].get<int64_t>())};
+        r = w.Post("/api/v1/proposals",
+                   json{{"kind", "add"},
+                        {"agreement", NewAgreement("bk-load-" + std::to_string(i))},
+                        {"rationale", "load " + std::to_string(i)}});
+        if (r.status == 201)
+          done = {Acked::kProposal, std::to_string(r.json()["id"].get<int64_t>())};
       } else {
         done = {Acked::kComment, "comment under load " + std::to_string(i)};
         r = w.Post("/api/v1/proposals/" + commented + "/comments", json{{"text", done.key}});
@@ -205,18 +208,22 @@ TEST_F(BackupTest, OnlineBackupUnderWriteLoadRestoresEveryAcknowledgedWrite) {
   std::set<std::string> restored_ids;
   auto list = radmin.Get("/api/v1/proposals?limit=500");
   ASSERT_EQ(list.status, 200);
-  for (const auto& p : list.json()["items"]) restored_ids.insert(std::to_string(p["id"].get<int64_t>()));
+  for (const json page = list.json(); const auto& p : page["items"])
+    restored_ids.insert(std::to_string(p["id"].get<int64_t>()));
   EXPECT_EQ(restored_ids, created_before);
   EXPECT_EQ(rcomments.size(), comments_before);
   for (const auto& id : restored_ids) {
     if (id == commented) continue;
-    EXPECT_EQ(radmin.Get("/api/v1/proposals/" + id).json(), admin.Get("/api/v1/proposals/" + id).json())
+    EXPECT_EQ(radmin.Get("/api/v1/proposals/" + id).json(),
+              admin.Get("/api/v1/proposals/" + id).json())
         << "proposal " << id;
   }
 
   // The restored server takes writes, continuing the log without a gap.
   HttpClient rw = ClientFor(restored, writer.token);
-  EXPECT_TRUE(IsStatus(rw.Post("/api/v1/proposals/" + commented + "/comments", json{{"text", "after restore"}}), 201));
+  EXPECT_TRUE(IsStatus(
+      rw.Post("/api/v1/proposals/" + commented + "/comments", json{{"text", "after restore"}}),
+      201));
   EXPECT_EQ(LastSeq(radmin), seq + 1);
 }
 
@@ -300,7 +307,9 @@ TEST_F(BackupTest, RefusalsSayWhyAndChangeNothing) {
   std::ofstream(good + "/normbase-backup.json", std::ios::trunc) << manifest.dump();
   auto [c9, o9] = Restore(good, where.path() + "/r9");
   EXPECT_EQ(c9, 1);
-  EXPECT_NE(o9.find("format version " + std::to_string(manifest["format_version"].get<int>())), std::string::npos) << o9;
+  EXPECT_NE(o9.find("format version " + std::to_string(manifest["format_version"].get<int>())),
+            std::string::npos)
+      << o9;
   EXPECT_NE(o9.find("matching release"), std::string::npos) << o9;
   EXPECT_FALSE(fs::exists(where.path() + "/r9"));
   // No half-restored folders are left behind.

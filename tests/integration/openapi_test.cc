@@ -19,7 +19,8 @@ const std::set<std::string> kMethods = {"get", "put", "post", "delete", "patch",
 
 json SourceDocument() {
   // docs/openapi.json, found from this file's place in the repository.
-  const auto path = std::filesystem::path(__FILE__).parent_path().parent_path().parent_path() / "docs" / "openapi.json";
+  const auto path = std::filesystem::path(__FILE__).parent_path().parent_path().parent_path() /
+                    "docs" / "openapi.json";
   std::ifstream in(path);
   EXPECT_TRUE(in) << "cannot read " << path;
   return json::parse(in, nullptr, false);
@@ -52,9 +53,11 @@ class OpenApiTest : public SharedServerTest {
     return r.json();
   }
   // The documented status codes of one operation.
-  static std::set<int> Documented(const json& doc, const std::string& path, const std::string& method) {
+  static std::set<int> Documented(const json& doc, const std::string& path,
+                                  const std::string& method) {
     std::set<int> out;
-    for (const auto& [code, _] : doc["paths"][path][method]["responses"].items()) out.insert(std::stoi(code));
+    for (const auto& [code, _] : doc["paths"][path][method]["responses"].items())
+      out.insert(std::stoi(code));
     return out;
   }
 };
@@ -102,7 +105,8 @@ TEST_F(OpenApiTest, EveryDocumentedPathAllowsExactlyTheDocumentedMethods) {
     // No route uses PUT: the router answers 405 and lists the path's methods.
     auto r = c.Request("PUT", Concrete(path), "");
     if (pending && r.status != 405) {
-      std::cout << "[ pending ] " << path << " is documented, not served yet (x-normbase-pending)\n";
+      std::cout << "[ pending ] " << path
+                << " is documented, not served yet (x-normbase-pending)\n";
       continue;
     }
     ASSERT_TRUE(IsProblem(r, 405)) << "PUT " << path;
@@ -150,7 +154,9 @@ TEST_F(OpenApiTest, TokenIssueAnswersEveryDocumentedStatus) {
   std::set<int> produced;
   for (const auto& [code, r] : got) {
     EXPECT_EQ(r.status, code) << code << ": " << r.body;
-    if (code >= 400) EXPECT_TRUE(IsProblem(r, code));
+    if (code >= 400) {
+      EXPECT_TRUE(IsProblem(r, code));
+    }
     produced.insert(r.status);
   }
   EXPECT_EQ(produced, Documented(doc, path, "post"));

@@ -19,8 +19,8 @@ Json SeedCodebook() { return ReadJson(std::string(NORMBASE_SEED_DIR) + "/codeboo
 Json SeedFile() { return ReadJson(std::string(NORMBASE_SEED_DIR) + "/agreements.json"); }
 Json SeedAgreements() { return SeedFile()["agreements"]; }
 
-Json Record(const std::string& id, std::optional<int> year, const std::vector<std::string>& elements,
-            const std::string& kind) {
+Json Record(const std::string& id, std::optional<int> year,
+            const std::vector<std::string>& elements, const std::string& kind) {
   Json codings = Json::object();
   for (const std::string& e : elements)
     codings[e] = {{"evidence",
@@ -79,7 +79,8 @@ Json BpfDataset() {
   }
   // Uncoded agreements, concentrated in the early years: counting them would
   // change every share and the trends.
-  for (int u = 0; u < 6; ++u) agreements.push_back(Record("uncoded-" + std::to_string(u), 2010 + u % 3, {}));
+  for (int u = 0; u < 6; ++u)
+    agreements.push_back(Record("uncoded-" + std::to_string(u), 2010 + u % 3, {}));
   return agreements;
 }
 

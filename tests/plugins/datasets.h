@@ -18,8 +18,8 @@ Json SeedFile();        // the whole data/seed/agreements.json
 
 // A full agreement record coded with `elements` (one evidence quote each, with
 // a locator); `codings: {}` when elements is empty.
-Json Record(const std::string& id, std::optional<int> year, const std::vector<std::string>& elements,
-            const std::string& kind = "regional");
+Json Record(const std::string& id, std::optional<int> year,
+            const std::vector<std::string>& elements, const std::string& kind = "regional");
 
 // {"job", "scope": "dataset", "config", "codebook", "dataset": {revision, agreements}}
 Json DatasetJob(const Json& agreements, int64_t revision = 1, const Json& config = Json::object());

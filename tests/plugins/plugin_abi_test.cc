@@ -21,14 +21,19 @@ struct Expected {
   const char* kind;
 };
 
-const Expected kPlugins[] = {
-    {"codebook", NB_PLUGIN_KIND_CHECK},          {"evidence", NB_PLUGIN_KIND_CHECK},
-    {"duplicates", NB_PLUGIN_KIND_CHECK},        {"consistency", NB_PLUGIN_KIND_CHECK},
-    {"element-frequency", NB_PLUGIN_KIND_ANALYSIS}, {"trend", NB_PLUGIN_KIND_ANALYSIS},
-    {"co-occurrence", NB_PLUGIN_KIND_ANALYSIS},  {"impact", NB_PLUGIN_KIND_ANALYSIS},
-    {"inter-coder", NB_PLUGIN_KIND_ANALYSIS}};
+const Expected kPlugins[] = {{"codebook", NB_PLUGIN_KIND_CHECK},
+                             {"evidence", NB_PLUGIN_KIND_CHECK},
+                             {"duplicates", NB_PLUGIN_KIND_CHECK},
+                             {"consistency", NB_PLUGIN_KIND_CHECK},
+                             {"element-frequency", NB_PLUGIN_KIND_ANALYSIS},
+                             {"trend", NB_PLUGIN_KIND_ANALYSIS},
+                             {"co-occurrence", NB_PLUGIN_KIND_ANALYSIS},
+                             {"impact", NB_PLUGIN_KIND_ANALYSIS},
+                             {"inter-coder", NB_PLUGIN_KIND_ANALYSIS}};
 
-std::string PathOf(const std::string& name) { return std::string(NORMBASE_PLUGIN_BUILD_DIR) + "/" + name + ".so"; }
+std::string PathOf(const std::string& name) {
+  return std::string(NORMBASE_PLUGIN_BUILD_DIR) + "/" + name + ".so";
+}
 
 std::unique_ptr<LoadedPlugin> Load(const std::string& name) {
   std::string error;
@@ -43,8 +48,12 @@ Json JobFor(const std::string& name) {
   Json job = testing::DatasetJob(agreements, 1);
   job["job"]["plugin"] = name;
   const Json& record = agreements[0];
-  const Json proposal = {{"id", 1}, {"kind", "recode"}, {"revision", 1}, {"agreement_id", record["id"]},
-                         {"base_dataset_revision", 1}, {"record", record}};
+  const Json proposal = {{"id", 1},
+                         {"kind", "recode"},
+                         {"revision", 1},
+                         {"agreement_id", record["id"]},
+                         {"base_dataset_revision", 1},
+                         {"record", record}};
   if (name == "codebook" || name == "evidence" || name == "duplicates" || name == "consistency") {
     job.erase("scope");
     job["proposal"] = proposal;
@@ -53,10 +62,15 @@ Json JobFor(const std::string& name) {
     job["scope"] = "proposal";
     job["proposal"] = proposal;
   } else if (name == "inter-coder") {
-    job["codings"] = Json::array({{{"agreement_id", record["id"]}, {"coder", "dataset"}, {"source", "dataset"},
-                                   {"codings", record["codings"]}},
-                                  {{"agreement_id", record["id"]}, {"coder", "ann"}, {"source", "proposal:1"},
-                                   {"codings", {{"human-rights", record["codings"].begin().value()}}}}});
+    job["codings"] =
+        Json::array({{{"agreement_id", record["id"]},
+                      {"coder", "dataset"},
+                      {"source", "dataset"},
+                      {"codings", record["codings"]}},
+                     {{"agreement_id", record["id"]},
+                      {"coder", "ann"},
+                      {"source", "proposal:1"},
+                      {"codings", {{"human-rights", record["codings"].begin().value()}}}}});
   }
   return job;
 }
@@ -93,9 +107,9 @@ TEST(PluginAbi, EveryBuiltinRunsAJob) {
       EXPECT_EQ(result["analysis"], e.name);
       EXPECT_EQ(result["dataset_revision"], 1);
       EXPECT_EQ(result["coverage"]["coded"], seed["counts"]["coded_agreements"]);
-      EXPECT_EQ(result["coverage"]["text"], std::to_string(seed["counts"]["coded_agreements"].get<int>()) + " of " +
-                                                std::to_string(seed["counts"]["agreements"].get<int>()) +
-                                                " agreements coded");
+      EXPECT_EQ(result["coverage"]["text"],
+                std::to_string(seed["counts"]["coded_agreements"].get<int>()) + " of " +
+                    std::to_string(seed["counts"]["agreements"].get<int>()) + " agreements coded");
     } else {
       EXPECT_EQ(result["analysis"], "impact");
       EXPECT_FALSE(result["changes"].get<bool>());  // recoding a record to itself changes nothing
@@ -132,13 +146,15 @@ TEST(PluginAbi, ABadInstanceConfigurationIsReportedNotIgnored) {
   out = plugin->Run(R"({"period_years": 10})", JobFor("trend").dump());
   ASSERT_EQ(out.code, NB_PLUGIN_OK) << out.output;
   EXPECT_EQ(Json::parse(out.output)["periods"][0]["to"].get<int>() -
-                Json::parse(out.output)["periods"][0]["from"].get<int>(), 9);
+                Json::parse(out.output)["periods"][0]["from"].get<int>(),
+            9);
   Json job = JobFor("trend");
   job["config"] = {{"period_years", 2}};
   out = plugin->Run(R"({"period_years": 10})", job.dump());
   ASSERT_EQ(out.code, NB_PLUGIN_OK) << out.output;
   EXPECT_EQ(Json::parse(out.output)["periods"][0]["to"].get<int>() -
-                Json::parse(out.output)["periods"][0]["from"].get<int>(), 1);
+                Json::parse(out.output)["periods"][0]["from"].get<int>(),
+            1);
   job["config"] = {{"period_years", "ten"}};
   out = plugin->Run("{}", job.dump());
   EXPECT_EQ(out.code, NB_PLUGIN_BAD_INPUT);
@@ -147,7 +163,8 @@ TEST(PluginAbi, ABadInstanceConfigurationIsReportedNotIgnored) {
 
 TEST(PluginAbi, NotAPluginIsRefusedWithAMessage) {
   std::string error;
-  EXPECT_EQ(LoadedPlugin::Load(std::string(NORMBASE_PLUGIN_BUILD_DIR) + "/no-such.so", &error), nullptr);
+  EXPECT_EQ(LoadedPlugin::Load(std::string(NORMBASE_PLUGIN_BUILD_DIR) + "/no-such.so", &error),
+            nullptr);
   EXPECT_NE(error.find("cannot load"), std::string::npos) << error;
   // A shared library without the entry symbol (libc is always there).
   EXPECT_EQ(LoadedPlugin::Load("libc.so.6", &error), nullptr);

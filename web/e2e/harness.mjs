@@ -35,12 +35,14 @@ export async function waitFor(what, f, timeoutMs = 15000) {
 }
 
 // The real server. stop() sends SIGTERM and removes the data directory.
-export async function startServer() {
+export async function startServer(extraArgs = []) {
   for (const [what, p] of [['normbase-server', config.serverBin], ['the built dashboard (npm run build)', path.join(config.webRoot, 'index.html')]])
     if (!existsSync(p)) throw new Error(`${what} is missing: ${p}`);
   const dir = mkdtempSync(path.join(tmpdir(), 'normbase-web-e2e-'));
   const ready = path.join(dir, 'ready');
-  const child = spawn(config.serverBin, ['--data', path.join(dir, 'data'), '--listen', '127.0.0.1:0', '--ready-file', ready, '--web.root', config.webRoot, '--log-level', 'warn'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(config.serverBin, ['--data', path.join(dir, 'data'), '--listen', '127.0.0.1:0', '--ready-file', ready, '--web.root', config.webRoot, '--log-level', 'warn',
+    // Side by side with other tests: the job bus on a free port.
+    '--bus.endpoint', 'tcp://127.0.0.1:0', ...extraArgs], { stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   child.stdout.on('data', (d) => (output += d));
   child.stderr.on('data', (d) => (output += d));
@@ -150,19 +152,16 @@ export async function startRelay(target) {
 
 export async function launchBrowser() {
   if (!existsSync(config.chromium)) throw new Error(`Chromium is missing at ${config.chromium}: apt-get install chromium`);
-  const userDataDir = mkdtempSync(path.join(tmpdir(), 'normbase-chromium-'));
+  // playwright-core gives each launch a fresh, temporary profile (user data dir).
   const browser = await chromium.launch({
     executablePath: config.chromium,
     headless: true,
     args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-      '--disable-component-update', '--disable-sync', `--user-data-dir=${userDataDir}`],
+      '--disable-component-update', '--disable-sync'],
   });
   return {
     browser,
-    async close() {
-      await browser.close();
-      rmSync(userDataDir, { recursive: true, force: true });
-    },
+    close: () => browser.close(),
   };
 }
 

@@ -18,7 +18,7 @@ export type LiveState =
   | { kind: 'connecting' }
   | { kind: 'live' }
   | { kind: 'dropped'; since: number; retryInMs: number }
-  | { kind: 'resumed'; missed: number; reset: boolean };
+  | { kind: 'resumed'; missed: number; through: number; reset: boolean };
 
 type EventListener = (e: StreamEvent) => void;
 
@@ -118,6 +118,8 @@ export class LiveConnection {
     } else if (m.kind === 'reset') {
       this.attempt = 0;
       this.lastSeq = m.continue_from ?? m.seq;
+      this.replayUntil = this.lastSeq ?? 0;
+      this.replayed = 0;
       this.resolveFirstHello();
       this.resetListeners.forEach((f) => f());
       this.finishResume(true);
@@ -133,7 +135,7 @@ export class LiveConnection {
   private finishResume(reset: boolean): void {
     clearTimeout(this.timer);
     this.wasDropped = false;
-    this.setState({ kind: 'resumed', missed: this.replayed, reset });
+    this.setState({ kind: 'resumed', missed: this.replayed, through: this.replayUntil, reset });
   }
 }
 

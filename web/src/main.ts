@@ -60,12 +60,16 @@ function showLive(s: LiveState): void {
   el.dataset.state = s.kind;
   if (s.kind === 'connecting') el.textContent = 'Connecting…';
   else if (s.kind === 'live') el.textContent = '● Live';
-  else if (s.kind === 'dropped') el.textContent = 'Live connection lost: reconnecting…';
+  else if (s.kind === 'dropped') {
+    el.textContent = 'Live connection lost: reconnecting…';
+    el.dataset.since = String(s.since); // the last event shown: the resume point
+  }
   else {
     el.textContent = s.reset
       ? 'Live again: reloaded (the server could not replay everything missed)'
       : `Live again: caught up on ${s.missed} missed update${s.missed === 1 ? '' : 's'}`;
     el.dataset.missed = String(s.missed);
+    el.dataset.through = String(s.through); // the server's head when it resumed
     // Keep the sign up long enough to be read, then say "Live" again.
     setTimeout(() => live.state.kind === 'resumed' && showLive({ kind: 'live' }), 8000);
   }

@@ -362,12 +362,13 @@ export function frequencyTable(rows: FrequencyRow[]): Table {
 
 export interface TrendSeries {
   years: number[];
-  series: { element: string; label: string; values: number[] }[];
+  series: { element: string; label: string; values: number[]; direction?: string }[];
 }
 
-// The trend analysis in either shape a plugin may give: per-series points
-// ({series: [{element, label, points: [{year, count}]}]}) or a shared axis
-// ({years: [...], series: [{element, label, counts: [...]}]}).
+// The trend analysis (docs/analyses.md: {years, elements: [{element, label,
+// by_year: {count: [...]}, trend: {direction}}]}), and two simpler shapes a
+// plugin may give: per-series points ({series: [{element, points: [{year,
+// count}]}]}) or a shared axis ({years, series: [{element, counts: [...]}]}).
 export function trendSeries(doc: Json | null | undefined): TrendSeries {
   const raw = asArray(doc?.series ?? doc?.elements);
   const yearSet = new Set<number>(asArray(doc?.years).map(num));
@@ -375,7 +376,10 @@ export function trendSeries(doc: Json | null | undefined): TrendSeries {
     const s = (x ?? {}) as Json;
     const m = new Map<number, number>();
     const pts = asArray(s.points ?? s.by_year);
-    if (pts.length) {
+    const byYear = (s.by_year ?? null) as Json | null;
+    if (byYear && Array.isArray(byYear.count)) {
+      asArray(doc?.years).forEach((y, i) => m.set(num(y), num((byYear.count as unknown[])[i])));
+    } else if (pts.length) {
       for (const p of pts) {
         const o = (p ?? {}) as Json;
         const y = num(o.year);
@@ -392,10 +396,25 @@ export function trendSeries(doc: Json | null | undefined): TrendSeries {
       asArray(doc?.years).forEach((y, i) => m.set(num(y), num(counts[i])));
     }
     const element = str(s.element, str(s.id));
-    return { element, label: str(s.label, element), m };
+    const direction = str(((s.trend ?? {}) as Json).direction);
+    return { element, label: str(s.label, element), direction, m };
   });
   const years = [...yearSet].filter((y) => y > 0).sort((a, b) => a - b);
-  return { years, series: points.map((p) => ({ element: p.element, label: p.label, values: years.map((y) => p.m.get(y) ?? 0) })) };
+  return {
+    years,
+    series: points.map((p) => ({
+      element: p.element, label: p.label, values: years.map((y) => p.m.get(y) ?? 0),
+      ...(p.direction ? { direction: p.direction } : {}),
+    })),
+  };
+}
+
+// The series a chart can show legibly: those with a clear direction first,
+// then the largest, `max` at most (the CSV keeps them all).
+export function chartedSeries(t: TrendSeries, max = 8): TrendSeries['series'] {
+  const total = (s: TrendSeries['series'][number]) => s.values.reduce((a, b) => a + b, 0);
+  const clear = (s: TrendSeries['series'][number]) => (s.direction === 'growing' || s.direction === 'declining' ? 1 : 0);
+  return [...t.series].filter((s) => total(s) > 0).sort((a, b) => clear(b) - clear(a) || total(b) - total(a)).slice(0, max);
 }
 
 export function trendTable(t: TrendSeries): Table {

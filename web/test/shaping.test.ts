@@ -2,7 +2,7 @@
 // coding diff, role-based actions, the draft checks, chart series and CSV.
 import { describe, expect, it } from 'vitest';
 import {
-  actionsFor, badgesFor, checkDraft, codingsToDraft, cooccurrenceMatrix, coverageText, diffCodings, draftCodings,
+  actionsFor, badgesFor, chartedSeries, checkDraft, codingsToDraft, cooccurrenceMatrix, coverageText, diffCodings, draftCodings,
   frequencyRows, frequencyTable, matrixTable, toCsv, trendSeries, trendTable,
   type CodebookLike, type Draft,
 } from '../src/shaping';
@@ -169,6 +169,24 @@ describe('analyses shaping', () => {
     const axis = trendSeries({ years: [2020, 2021], series: [{ element: 'a', counts: [3, 5] }] });
     expect(axis.series[0].values).toEqual([3, 5]);
     expect(trendSeries(null)).toEqual({ years: [], series: [] });
+  });
+
+  it('reads the trend document of docs/analyses.md and picks the series to chart', () => {
+    const doc = {
+      years: [2013, 2015, 2018],
+      elements: [
+        { element: 'a', label: 'A', by_year: { count: [1, 1, 1], share: [1, 1, 1] }, trend: { direction: 'flat' } },
+        { element: 'b', label: 'B', by_year: { count: [0, 0, 2], share: [0, 0, 1] }, trend: { direction: 'growing' } },
+        { element: 'c', label: 'C', by_year: { count: [0, 0, 0], share: [0, 0, 0] }, trend: { direction: 'insufficient-data' } },
+      ],
+    };
+    const t = trendSeries(doc);
+    expect(t.years).toEqual([2013, 2015, 2018]);
+    expect(t.series.map((s) => [s.element, s.values, s.direction])).toEqual([
+      ['a', [1, 1, 1], 'flat'], ['b', [0, 0, 2], 'growing'], ['c', [0, 0, 0], 'insufficient-data'],
+    ]);
+    expect(chartedSeries(t).map((s) => s.element)).toEqual(['b', 'a']);
+    expect(chartedSeries(t, 1).map((s) => s.element)).toEqual(['b']);
   });
 
   it('builds a symmetric co-occurrence matrix from either pair shape', () => {

@@ -50,14 +50,16 @@ TEST(ElementFrequency, StatesTheBpfFindings) {
   EXPECT_EQ(doc["coverage"]["text"], "24 of 30 agreements coded");
   EXPECT_EQ(doc["analysis"], "element-frequency");
   EXPECT_EQ(doc["dataset_revision"], 1);
-  EXPECT_EQ(Ids(doc["most_frequent"]), (std::vector<std::string>{"general-cooperation", "human-rights"}));
+  EXPECT_EQ(Ids(doc["most_frequent"]),
+            (std::vector<std::string>{"general-cooperation", "human-rights"}));
   const Json& least = Finding(doc, "least-frequent");
   auto least_ids = Ids(least["elements"]);
   std::sort(least_ids.begin(), least_ids.end());
   EXPECT_EQ(least_ids, (std::vector<std::string>{"no-harm-to-csirts", "non-proliferation"}));
   EXPECT_TRUE(least["same_category"].get<bool>());
   EXPECT_EQ(least["categories"], Json::array({"restraint"}));
-  EXPECT_NE(least["text"].get<std::string>().find("all in the category Restraint"), std::string::npos)
+  EXPECT_NE(least["text"].get<std::string>().find("all in the category Restraint"),
+            std::string::npos)
       << least["text"];
   EXPECT_FALSE(least["tie"].get<bool>());
 }
@@ -98,7 +100,8 @@ TEST(ElementFrequency, TiesShareARankAndWidenTheFinding) {
   const Json present = RunFrequencyJob(DatasetJob(agreements, 1, {{"least_includes_zero", false}}));
   EXPECT_EQ(Ids(present["least_frequent"]),
             (std::vector<std::string>{"attribution", "general-cooperation", "ransomware"}));
-  const Json one = RunFrequencyJob(DatasetJob(agreements, 1, {{"least_includes_zero", false}, {"top_k", 1}}));
+  const Json one =
+      RunFrequencyJob(DatasetJob(agreements, 1, {{"least_includes_zero", false}, {"top_k", 1}}));
   EXPECT_EQ(Ids(one["least_frequent"]), (std::vector<std::string>{"attribution"}));
   EXPECT_EQ(Ids(one["most_frequent"]), (std::vector<std::string>{"human-rights"}));
 }
@@ -168,14 +171,17 @@ TEST(Trend, HumanRightsAndRansomwareGrow) {
 }
 
 TEST(Trend, SingleYearHasNoTrend) {
-  Json agreements = Json::array({Record("a", 2018, {"human-rights"}), Record("b", 2018, {"ransomware"}),
-                                 Record("c", 2018, {"human-rights"})});
+  Json agreements =
+      Json::array({Record("a", 2018, {"human-rights"}), Record("b", 2018, {"ransomware"}),
+                   Record("c", 2018, {"human-rights"})});
   const Json doc = RunTrendJob(DatasetJob(agreements));
   EXPECT_EQ(doc["years"], Json::array({2018}));
   for (const Json& e : doc["elements"]) EXPECT_EQ(e["trend"]["direction"], "insufficient-data");
   EXPECT_FALSE(HasFinding(doc, "growing"));
   EXPECT_TRUE(HasFinding(doc, "insufficient-years"));
-  EXPECT_DOUBLE_EQ(Item(doc["elements"], "element", "human-rights")["by_year"]["share"][0].get<double>(), 2.0 / 3);
+  EXPECT_DOUBLE_EQ(
+      Item(doc["elements"], "element", "human-rights")["by_year"]["share"][0].get<double>(),
+      2.0 / 3);
 }
 
 TEST(Trend, UndatedAndUncodedAgreementsAreCountedButNotCharted) {
@@ -184,16 +190,18 @@ TEST(Trend, UndatedAndUncodedAgreementsAreCountedButNotCharted) {
   const Json doc = RunTrendJob(DatasetJob(agreements));
   EXPECT_EQ(doc["coverage"]["text"], "2 of 3 agreements coded");
   EXPECT_EQ(doc["coverage"]["undated"], 1);
-  EXPECT_DOUBLE_EQ(Item(doc["elements"], "element", "ransomware")["by_year"]["share"][0].get<double>(), 1.0);
+  EXPECT_DOUBLE_EQ(
+      Item(doc["elements"], "element", "ransomware")["by_year"]["share"][0].get<double>(), 1.0);
 }
 
 // ---- co-occurrence ----------------------------------------------------------
 
 TEST(Cooccurrence, CountsJaccardLiftAndNearest) {
-  Json agreements = Json::array({Record("a", 2015, {"human-rights", "privacy-data-protection"}),
-                                 Record("b", 2016, {"human-rights", "privacy-data-protection", "ransomware"}),
-                                 Record("c", 2017, {"human-rights"}), Record("d", 2018, {"ransomware"}),
-                                 Record("e", 2018, {})});
+  Json agreements =
+      Json::array({Record("a", 2015, {"human-rights", "privacy-data-protection"}),
+                   Record("b", 2016, {"human-rights", "privacy-data-protection", "ransomware"}),
+                   Record("c", 2017, {"human-rights"}), Record("d", 2018, {"ransomware"}),
+                   Record("e", 2018, {})});
   const Json doc = RunCooccurrenceJob(DatasetJob(agreements));
   EXPECT_EQ(doc["coverage"]["text"], "4 of 5 agreements coded");
   const Json& top = doc["pairs"][0];
@@ -233,7 +241,8 @@ TEST(Incremental, EqualsFullRecomputationOnRandomChanges) {
     return Record(id, year, coded);
   };
   std::map<std::string, Json> dataset;
-  for (int i = 0; i < 150; ++i) dataset["a" + std::to_string(i)] = random_record("a" + std::to_string(i));
+  for (int i = 0; i < 150; ++i)
+    dataset["a" + std::to_string(i)] = random_record("a" + std::to_string(i));
   auto as_array = [&]() {
     Json a = Json::array();
     for (const auto& [id, r] : dataset) a.push_back(r);
@@ -241,7 +250,9 @@ TEST(Incremental, EqualsFullRecomputationOnRandomChanges) {
   };
   using JobFn = Json (*)(const Json&);
   const std::vector<std::pair<std::string, JobFn>> analyses = {
-      {"element-frequency", &RunFrequencyJob}, {"trend", &RunTrendJob}, {"co-occurrence", &RunCooccurrenceJob}};
+      {"element-frequency", &RunFrequencyJob},
+      {"trend", &RunTrendJob},
+      {"co-occurrence", &RunCooccurrenceJob}};
   std::map<std::string, Json> previous;
   for (const auto& [name, fn] : analyses) previous[name] = fn(DatasetJob(as_array(), 1));
   int next_id = 1000;
@@ -273,7 +284,8 @@ TEST(Incremental, EqualsFullRecomputationOnRandomChanges) {
       const Json incremental = fn(job);
       ASSERT_EQ(incremental["computation"]["mode"], "incremental") << name;
       ASSERT_EQ(full["computation"]["mode"], "full");
-      ASSERT_EQ(WithoutComputation(incremental), WithoutComputation(full)) << name << " at revision " << revision;
+      ASSERT_EQ(WithoutComputation(incremental), WithoutComputation(full))
+          << name << " at revision " << revision;
       // Without the records the incremental path gives the same result (less nearest).
       job["dataset"].erase("agreements");
       Json lean = fn(job);
@@ -292,7 +304,8 @@ TEST(Incremental, RejectsChangesThatDoNotMatchTheState) {
   job["dataset"].erase("agreements");
   job["previous"] = {{"revision", 1}, {"result", first}};
   // Removing an agreement with ransomware that was never counted.
-  job["changes"] = {{{"id", "x"}, {"before", Record("x", 2015, {"ransomware"})}, {"after", nullptr}}};
+  job["changes"] = {
+      {{"id", "x"}, {"before", Record("x", 2015, {"ransomware"})}, {"after", nullptr}}};
   EXPECT_THROW(RunFrequencyJob(job), InputError);
   // A state from another codebook is not reused; without records that is bad input.
   Json other = first;
@@ -314,7 +327,8 @@ TEST(Jobs, BadInputNamesTheMember) {
   } catch (const InputError& e) {
     EXPECT_NE(std::string(e.what()).find("dataset.revision"), std::string::npos) << e.what();
   }
-  EXPECT_THROW(RunTrendJob(Json{{"dataset", {{"revision", 1}, {"agreements", Json::array()}}}}), InputError);
+  EXPECT_THROW(RunTrendJob(Json{{"dataset", {{"revision", 1}, {"agreements", Json::array()}}}}),
+               InputError);
   EXPECT_THROW(RunFrequencyJob(DatasetJob(Json::array({{{"title", "no id"}}}))), InputError);
   EXPECT_THROW(RunFrequencyJob(DatasetJob(Json::array(), 1, {{"top_k", 0}})), InputError);
   Json job = DatasetJob(Json::array());
@@ -333,12 +347,17 @@ Json ImpactJob(const Json& agreements, const Json& proposal, const Json& baselin
 }
 
 TEST(Impact, ARecodeThatFlipsTheMostFrequentElement) {
-  Json agreements = Json::array({Record("a", 2015, {"human-rights", "ransomware"}),
-                                 Record("b", 2016, {"human-rights", "ransomware"}),
-                                 Record("c", 2017, {"human-rights"}), Record("d", 2018, {"attribution"})});
+  Json agreements =
+      Json::array({Record("a", 2015, {"human-rights", "ransomware"}),
+                   Record("b", 2016, {"human-rights", "ransomware"}),
+                   Record("c", 2017, {"human-rights"}), Record("d", 2018, {"attribution"})});
   // Recoding c from human-rights to ransomware swaps their counts (3/2 -> 2/3).
-  const Json proposal = {{"id", 12}, {"kind", "recode"}, {"revision", 1}, {"agreement_id", "c"},
-                         {"base_dataset_revision", 1}, {"record", Record("c", 2017, {"ransomware"})}};
+  const Json proposal = {{"id", 12},
+                         {"kind", "recode"},
+                         {"revision", 1},
+                         {"agreement_id", "c"},
+                         {"base_dataset_revision", 1},
+                         {"record", Record("c", 2017, {"ransomware"})}};
   const Json doc = RunImpactJob(ImpactJob(agreements, proposal));
   EXPECT_EQ(doc["analysis"], "impact");
   EXPECT_EQ(doc["proposal"], 12);
@@ -364,8 +383,11 @@ TEST(Impact, WithBaselineStatesEqualsRecomputation) {
   Json baseline = {{"element-frequency", RunFrequencyJob(DatasetJob(agreements))},
                    {"trend", RunTrendJob(DatasetJob(agreements))},
                    {"co-occurrence", RunCooccurrenceJob(DatasetJob(agreements))}};
-  const Json proposal = {{"id", 3}, {"kind", "add"}, {"agreement_id", "new"},
-                         {"record", Record("new", 2021, {"no-harm-to-csirts", "non-proliferation", "ransomware"})}};
+  const Json proposal = {
+      {"id", 3},
+      {"kind", "add"},
+      {"agreement_id", "new"},
+      {"record", Record("new", 2021, {"no-harm-to-csirts", "non-proliferation", "ransomware"})}};
   Json with = RunImpactJob(ImpactJob(agreements, proposal, baseline));
   Json without = RunImpactJob(ImpactJob(agreements, proposal));
   EXPECT_EQ(with["computation"]["trend"], "baseline state");
@@ -374,16 +396,19 @@ TEST(Impact, WithBaselineStatesEqualsRecomputation) {
   without["analyses"]["co-occurrence"].erase("nearest_after");
   EXPECT_EQ(with, without);
   EXPECT_EQ(with["coverage"]["after"]["text"], "25 of 31 agreements coded");
-  const Json& csirts = Item(with["analyses"]["element-frequency"]["shares"], "element", "no-harm-to-csirts");
+  const Json& csirts =
+      Item(with["analyses"]["element-frequency"]["shares"], "element", "no-harm-to-csirts");
   EXPECT_EQ(csirts["count_before"], 1);
   EXPECT_EQ(csirts["count_after"], 2);
   EXPECT_DOUBLE_EQ(csirts["after"].get<double>(), 2.0 / 25.0);
   // Both restraint elements still share the bottom: that finding does not flip.
-  for (const Json& f : with["analyses"]["element-frequency"]["findings"]) EXPECT_NE(f["id"], "least-frequent");
+  for (const Json& f : with["analyses"]["element-frequency"]["findings"])
+    EXPECT_NE(f["id"], "least-frequent");
 }
 
 TEST(Impact, RetireAndUnknownAgreement) {
-  const Json agreements = Json::array({Record("a", 2015, {"human-rights"}), Record("b", 2016, {"ransomware"})});
+  const Json agreements =
+      Json::array({Record("a", 2015, {"human-rights"}), Record("b", 2016, {"ransomware"})});
   const Json retire = {{"id", 4}, {"kind", "retire"}, {"agreement_id", "b"}, {"record", nullptr}};
   const Json doc = RunImpactJob(ImpactJob(agreements, retire));
   EXPECT_EQ(doc["coverage"]["after"]["text"], "1 of 1 agreements coded");

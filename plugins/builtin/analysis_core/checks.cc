@@ -15,7 +15,9 @@ Finding Error(std::string field, std::string message, std::string element = {}) 
 Finding Warning(std::string field, std::string message, std::string element = {}) {
   return {"warning", std::move(field), std::move(element), std::move(message)};
 }
-Finding Info(std::string field, std::string message) { return {"info", std::move(field), {}, std::move(message)}; }
+Finding Info(std::string field, std::string message) {
+  return {"info", std::move(field), {}, std::move(message)};
+}
 
 // The parts of a check job every check reads.
 struct CheckJob {
@@ -62,24 +64,29 @@ bool RecordUsable(const CheckJob& c, std::vector<Finding>* out) {
     return false;
   }
   if (c.record == nullptr || !c.record->is_object()) {
-    out->push_back(Error("record", "the proposal has no agreement record (an object is required for " + c.kind + ")"));
+    out->push_back(
+        Error("record",
+              "the proposal has no agreement record (an object is required for " + c.kind + ")"));
     return false;
   }
   return true;
 }
 
-void CheckUrl(const Json& v, const std::string& field, std::vector<Finding>* out, const std::string& element = {}) {
+void CheckUrl(const Json& v, const std::string& field, std::vector<Finding>* out,
+              const std::string& element = {}) {
   if (v.is_null() || (v.is_string() && v.get<std::string>().empty())) return;
   if (!v.is_string() || !domain::IsWellFormedUrl(v.get<std::string>()))
-    out->push_back(Error(field, "'" + (v.is_string() ? v.get<std::string>() : v.dump()) +
-                                    "' is not a well-formed http(s) URL",
+    out->push_back(Error(field,
+                         "'" + (v.is_string() ? v.get<std::string>() : v.dump()) +
+                             "' is not a well-formed http(s) URL",
                          element));
 }
 
 int ConfigInt(const Json& config, const char* key, int fallback) {
   const Json* v = OptionalMember(config, key);
   if (v == nullptr) return fallback;
-  if (!v->is_number_integer()) throw InputError(std::string("config.") + key + ": expected an integer");
+  if (!v->is_number_integer())
+    throw InputError(std::string("config.") + key + ": expected an integer");
   return v->get<int>();
 }
 
@@ -105,10 +112,11 @@ Json CheckReport(const std::vector<Finding>& findings, const std::string& passed
         break;
       }
     summary = std::to_string(errors) + " error(s)" +
-              (warnings ? ", " + std::to_string(warnings) + " warning(s)" : std::string()) + "; first: " +
-              first->field + ": " + first->message;
+              (warnings ? ", " + std::to_string(warnings) + " warning(s)" : std::string()) +
+              "; first: " + first->field + ": " + first->message;
   } else {
-    summary = passed_summary + (warnings ? " (" + std::to_string(warnings) + " warning(s))" : std::string());
+    summary = passed_summary +
+              (warnings ? " (" + std::to_string(warnings) + " warning(s))" : std::string());
   }
   return {{"status", errors > 0 ? "failed" : "passed"}, {"summary", summary}, {"findings", list}};
 }
@@ -130,8 +138,8 @@ Json RunCodebookCheck(const Json& job) {
     const Json* version = OptionalMember(*named, "version");
     if ((!id.empty() && id != cb.id) ||
         (version && (!version->is_number_integer() || version->get<int64_t>() != cb.version)))
-      out.push_back(Error("codebook", "the proposal names codebook " + named->dump() + " but " + cb.Tag() +
-                                          " is in force; recode against it"));
+      out.push_back(Error("codebook", "the proposal names codebook " + named->dump() + " but " +
+                                          cb.Tag() + " is in force; recode against it"));
   }
   for (const char* field : {"id", "title", "kind"}) {
     const Json* v = OptionalMember(r, field);
@@ -143,13 +151,14 @@ Json RunCodebookCheck(const Json& job) {
     out.push_back(Error("id", "'" + id + "' is not a slug (2-80 characters of a-z, 0-9 and '-')"));
   const std::string target = Str(*c.proposal, "agreement_id");
   if (!id.empty() && !target.empty() && id != target)
-    out.push_back(Error("id", "the record's id '" + id + "' differs from the proposal's agreement_id '" + target + "'"));
+    out.push_back(Error("id", "the record's id '" + id +
+                                  "' differs from the proposal's agreement_id '" + target + "'"));
   if (const Json* year = OptionalMember(r, "year")) {
     if (!year->is_number_integer())
       out.push_back(Error("year", "expected an integer year or null"));
     else if (year->get<int>() < year_min || year->get<int>() > year_max)
-      out.push_back(Error("year", std::to_string(year->get<int>()) + " is outside " + std::to_string(year_min) +
-                                      "-" + std::to_string(year_max)));
+      out.push_back(Error("year", std::to_string(year->get<int>()) + " is outside " +
+                                      std::to_string(year_min) + "-" + std::to_string(year_max)));
   } else {
     out.push_back(Warning("year", "no year: the agreement is left out of every trend over time"));
   }
@@ -179,19 +188,22 @@ Json RunCodebookCheck(const Json& job) {
     for (const auto& [element, coding] : codings->items()) {
       const std::string f = "codings." + element;
       if (cb.ElementIndex(element) < 0) {
-        out.push_back(Error(f, "unknown element '" + element + "' (not in codebook " + cb.Tag() + ")", element));
+        out.push_back(Error(
+            f, "unknown element '" + element + "' (not in codebook " + cb.Tag() + ")", element));
         continue;
       }
       const Json* evidence = OptionalMember(coding, "evidence");
       if (evidence == nullptr || !evidence->is_array() || evidence->empty()) {
-        out.push_back(Error(f + ".evidence", "no evidence: a coding needs at least one quote", element));
+        out.push_back(
+            Error(f + ".evidence", "no evidence: a coding needs at least one quote", element));
         continue;
       }
       for (size_t i = 0; i < evidence->size(); ++i) {
         const std::string ef = f + ".evidence[" + std::to_string(i) + "]";
         const Json& e = (*evidence)[i];
         if (Str(e, "quote").empty()) out.push_back(Error(ef + ".quote", "empty quote", element));
-        if (const Json* url = OptionalMember(e, "source_url")) CheckUrl(*url, ef + ".source_url", &out, element);
+        if (const Json* url = OptionalMember(e, "source_url"))
+          CheckUrl(*url, ef + ".source_url", &out, element);
       }
     }
   }
@@ -200,9 +212,10 @@ Json RunCodebookCheck(const Json& job) {
 
 Json RunEvidenceCheck(const Json& job) {
   const CheckJob c = ParseCheckJob(job);
-  const std::string strictness = c.config.contains("strictness") && c.config["strictness"].is_string()
-                                     ? c.config["strictness"].get<std::string>()
-                                     : "standard";
+  const std::string strictness =
+      c.config.contains("strictness") && c.config["strictness"].is_string()
+          ? c.config["strictness"].get<std::string>()
+          : "standard";
   if (strictness != "lenient" && strictness != "standard" && strictness != "strict")
     throw InputError("config.strictness: '" + strictness + "' is not lenient, standard or strict");
   std::vector<Finding> out;
@@ -234,27 +247,33 @@ Json RunEvidenceCheck(const Json& job) {
       ++quotes;
       if (locator.empty()) {
         const std::string m = "no locator: say where the quote is (article, paragraph or page)";
-        out.push_back(strictness == "lenient" ? Warning(ef + ".locator", m, element) : Error(ef + ".locator", m, element));
+        out.push_back(strictness == "lenient" ? Warning(ef + ".locator", m, element)
+                                              : Error(ef + ".locator", m, element));
       } else if (strictness == "strict" && !std::regex_search(locator, kLocator)) {
-        out.push_back(Error(ef + ".locator", "'" + locator + "' names no article, paragraph, page or numbered part",
+        out.push_back(Error(ef + ".locator",
+                            "'" + locator + "' names no article, paragraph, page or numbered part",
                             element));
       }
       if (strictness == "strict" && Str(e, "source_url").empty() && record_url.empty())
-        out.push_back(Error(ef + ".source_url", "no source URL for the quote nor for the agreement", element));
+        out.push_back(Error(ef + ".source_url", "no source URL for the quote nor for the agreement",
+                            element));
     }
   }
-  return CheckReport(out, std::to_string(codings->size()) + " element(s), " + std::to_string(quotes) +
-                              " quote(s) with locators (" + strictness + ")");
+  return CheckReport(out, std::to_string(codings->size()) + " element(s), " +
+                              std::to_string(quotes) + " quote(s) with locators (" + strictness +
+                              ")");
 }
 
 Json RunConsistencyCheck(const Json& job) {
   const CheckJob c = ParseCheckJob(job);
   std::vector<std::string> needing = {"multilateral", "regional", "plurilateral", "bilateral"};
   if (const Json* k = OptionalMember(c.config, "kinds_needing_parties")) {
-    if (!k->is_array()) throw InputError("config.kinds_needing_parties: expected an array of kinds");
+    if (!k->is_array())
+      throw InputError("config.kinds_needing_parties: expected an array of kinds");
     needing.clear();
     for (const Json& kind : *k) {
-      if (!kind.is_string()) throw InputError("config.kinds_needing_parties: expected an array of kinds");
+      if (!kind.is_string())
+        throw InputError("config.kinds_needing_parties: expected an array of kinds");
       needing.push_back(kind.get<std::string>());
     }
   }
@@ -266,7 +285,8 @@ Json RunConsistencyCheck(const Json& job) {
   }
   std::vector<Finding> out;
   if (c.kind == "retire") {
-    if (c.current == nullptr) out.push_back(Error("agreement_id", "retires an agreement that does not exist"));
+    if (c.current == nullptr)
+      out.push_back(Error("agreement_id", "retires an agreement that does not exist"));
     return CheckReport(out, "retire is consistent");
   }
   if (!RecordUsable(c, &out)) return CheckReport(out, "nothing to check");
@@ -275,16 +295,21 @@ Json RunConsistencyCheck(const Json& job) {
   if (const Json* date = OptionalMember(r, "date")) {
     const std::string d = date->is_string() ? date->get<std::string>() : std::string();
     if (!domain::IsValidIsoDate(d))
-      out.push_back(Error("date", "'" + (date->is_string() ? d : date->dump()) + "' is not a date (YYYY-MM-DD)"));
+      out.push_back(Error(
+          "date", "'" + (date->is_string() ? d : date->dump()) + "' is not a date (YYYY-MM-DD)"));
     else if (year == nullptr || !year->is_number_integer())
-      out.push_back(Error("year", "the date " + d + " is given but the year is not; set year to " + d.substr(0, 4)));
+      out.push_back(Error("year", "the date " + d + " is given but the year is not; set year to " +
+                                      d.substr(0, 4)));
     else if (std::stoi(d.substr(0, 4)) != year->get<int>())
-      out.push_back(Error("date", "the date " + d + " does not agree with year " + std::to_string(year->get<int>())));
+      out.push_back(Error("date", "the date " + d + " does not agree with year " +
+                                      std::to_string(year->get<int>())));
   }
   const std::string kind = Str(r, "kind");
   if (std::find(needing.begin(), needing.end(), kind) != needing.end()) {
     const Json* parties = OptionalMember(r, "parties");
-    const bool empty = parties == nullptr || (parties->is_string() && parties->get<std::string>().find_first_not_of(" \t\n") == std::string::npos) ||
+    const bool empty = parties == nullptr ||
+                       (parties->is_string() && parties->get<std::string>().find_first_not_of(
+                                                    " \t\n") == std::string::npos) ||
                        (parties->is_array() && parties->empty());
     if (empty) out.push_back(Error("parties", "a " + kind + " agreement needs its parties"));
   }
@@ -293,10 +318,14 @@ Json RunConsistencyCheck(const Json& job) {
       const Json* now = OptionalMember(*c.current, "codings");
       const Json* then = OptionalMember(r, "codings");
       if ((now ? *now : Json::object()) == (then ? *then : Json::object()))
-        out.push_back({no_op, "codings", {}, "the recode changes nothing: the codings equal the current ones"});
+        out.push_back({no_op,
+                       "codings",
+                       {},
+                       "the recode changes nothing: the codings equal the current ones"});
     } else {
       Json a = r, b = *c.current;
-      for (const char* bookkeeping : {"revision", "retired", "coded"}) a.erase(bookkeeping), b.erase(bookkeeping);
+      for (const char* bookkeeping : {"revision", "retired", "coded"})
+        a.erase(bookkeeping), b.erase(bookkeeping);
       if (a == b) out.push_back({no_op, "record", {}, "the amendment changes nothing"});
     }
   }

@@ -19,8 +19,13 @@ Json SeedRecord(const std::string& id) {
 Json Summaries() {
   Json out = Json::array();
   for (const Json& a : testing::SeedAgreements())
-    out.push_back({{"id", a["id"]}, {"title", a["title"]}, {"year", a["year"]}, {"date", a["date"]},
-                   {"kind", a["kind"]}, {"parties", a["parties"]}, {"leading_stakeholders", a["leading_stakeholders"]}});
+    out.push_back({{"id", a["id"]},
+                   {"title", a["title"]},
+                   {"year", a["year"]},
+                   {"date", a["date"]},
+                   {"kind", a["kind"]},
+                   {"parties", a["parties"]},
+                   {"leading_stakeholders", a["leading_stakeholders"]}});
   return out;
 }
 
@@ -30,8 +35,12 @@ Json CheckJob(const std::string& kind, const Json& record, const Json& current =
           {"config", config},
           {"codebook", testing::SeedCodebook()},
           {"proposal",
-           {{"id", 9}, {"kind", kind}, {"revision", 1}, {"agreement_id", record.is_object() ? record["id"] : Json("x")},
-            {"base_dataset_revision", 1}, {"record", record}}},
+           {{"id", 9},
+            {"kind", kind},
+            {"revision", 1},
+            {"agreement_id", record.is_object() ? record["id"] : Json("x")},
+            {"base_dataset_revision", 1},
+            {"record", record}}},
           {"current", current},
           {"dataset", {{"revision", 1}, {"agreements", Summaries()}}}};
 }
@@ -39,7 +48,8 @@ Json CheckJob(const std::string& kind, const Json& record, const Json& current =
 bool HasFinding(const Json& doc, const std::string& severity, const std::string& field,
                 const std::string& element = {}) {
   for (const Json& f : doc["findings"])
-    if (f["severity"] == severity && f["field"] == field && (element.empty() || f.value("element", "") == element))
+    if (f["severity"] == severity && f["field"] == field &&
+        (element.empty() || f.value("element", "") == element))
       return true;
   return false;
 }
@@ -94,8 +104,10 @@ TEST(EvidenceCheck, Strictness) {
   r["codings"]["general-cooperation"]["evidence"][0]["locator"] = "";
   const Json standard = RunEvidenceCheck(CheckJob("recode", r));
   EXPECT_EQ(standard["status"], "failed");
-  EXPECT_TRUE(HasFinding(standard, "error", "codings.general-cooperation.evidence[0].locator", "general-cooperation"));
-  const Json lenient = RunEvidenceCheck(CheckJob("recode", r, nullptr, {{"strictness", "lenient"}}));
+  EXPECT_TRUE(HasFinding(standard, "error", "codings.general-cooperation.evidence[0].locator",
+                         "general-cooperation"));
+  const Json lenient =
+      RunEvidenceCheck(CheckJob("recode", r, nullptr, {{"strictness", "lenient"}}));
   EXPECT_EQ(lenient["status"], "passed");
   EXPECT_TRUE(HasFinding(lenient, "warning", "codings.general-cooperation.evidence[0].locator"));
   r["codings"]["general-cooperation"]["evidence"][0]["locator"] = "somewhere in the middle";
@@ -103,10 +115,13 @@ TEST(EvidenceCheck, Strictness) {
   const Json strict = RunEvidenceCheck(CheckJob("recode", r, nullptr, {{"strictness", "strict"}}));
   EXPECT_TRUE(HasFinding(strict, "error", "codings.general-cooperation.evidence[0].locator"));
   r["codings"]["general-cooperation"]["evidence"][0]["locator"] = "Paragraph 4";
-  EXPECT_EQ(RunEvidenceCheck(CheckJob("recode", r, nullptr, {{"strictness", "strict"}}))["status"], "passed");
+  EXPECT_EQ(RunEvidenceCheck(CheckJob("recode", r, nullptr, {{"strictness", "strict"}}))["status"],
+            "passed");
   r["codings"]["human-rights"] = {{"evidence", Json::array()}};
-  EXPECT_TRUE(HasFinding(RunEvidenceCheck(CheckJob("recode", r)), "error", "codings.human-rights.evidence"));
-  EXPECT_THROW(RunEvidenceCheck(CheckJob("recode", r, nullptr, {{"strictness", "harsh"}})), InputError);
+  EXPECT_TRUE(HasFinding(RunEvidenceCheck(CheckJob("recode", r)), "error",
+                         "codings.human-rights.evidence"));
+  EXPECT_THROW(RunEvidenceCheck(CheckJob("recode", r, nullptr, {{"strictness", "harsh"}})),
+               InputError);
 }
 
 TEST(DuplicatesCheck, FlagsALookAlikeWithTheMatchAndScore) {
@@ -139,7 +154,8 @@ TEST(DuplicatesCheck, TitleSimilarity) {
 
 TEST(ConsistencyCheck, DateYearPartiesAndNoOpRecode) {
   Json r = SeedRecord("un-gge-2015");
-  EXPECT_EQ(RunConsistencyCheck(CheckJob("amend", r, SeedRecord("paris-call-2018")))["status"], "passed");
+  EXPECT_EQ(RunConsistencyCheck(CheckJob("amend", r, SeedRecord("paris-call-2018")))["status"],
+            "passed");
   r["date"] = "2014-07-22";
   EXPECT_TRUE(HasFinding(RunConsistencyCheck(CheckJob("add", r)), "error", "date"));
   r["date"] = "2015-02-30";
@@ -153,9 +169,12 @@ TEST(ConsistencyCheck, DateYearPartiesAndNoOpRecode) {
   const Json noop = RunConsistencyCheck(CheckJob("recode", same, same));
   EXPECT_EQ(noop["status"], "passed");
   EXPECT_TRUE(HasFinding(noop, "warning", "codings"));
-  EXPECT_EQ(RunConsistencyCheck(CheckJob("recode", same, same, {{"no_op_severity", "error"}}))["status"], "failed");
+  EXPECT_EQ(
+      RunConsistencyCheck(CheckJob("recode", same, same, {{"no_op_severity", "error"}}))["status"],
+      "failed");
   EXPECT_TRUE(HasFinding(RunConsistencyCheck(CheckJob("amend", same, same)), "warning", "record"));
-  EXPECT_TRUE(HasFinding(RunConsistencyCheck(CheckJob("recode", same, nullptr)), "error", "agreement_id"));
+  EXPECT_TRUE(
+      HasFinding(RunConsistencyCheck(CheckJob("recode", same, nullptr)), "error", "agreement_id"));
 }
 
 }  // namespace

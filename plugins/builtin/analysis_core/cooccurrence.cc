@@ -10,7 +10,8 @@ namespace normbase::analysis {
 CooccurrenceConfig CooccurrenceConfig::FromJson(const Json& config) {
   CooccurrenceConfig c;
   if (const Json* k = OptionalMember(config, "nearest_k")) {
-    if (!k->is_number_integer() || k->get<int>() < 1) throw InputError("config.nearest_k: expected an integer >= 1");
+    if (!k->is_number_integer() || k->get<int>() < 1)
+      throw InputError("config.nearest_k: expected an integer >= 1");
     c.nearest_k = k->get<int>();
   }
   if (const Json* m = OptionalMember(config, "nearest_all_max")) {
@@ -21,7 +22,8 @@ CooccurrenceConfig CooccurrenceConfig::FromJson(const Json& config) {
   if (const Json* to = OptionalMember(config, "nearest_to")) {
     if (!to->is_array()) throw InputError("config.nearest_to: expected an array of agreement ids");
     for (const Json& id : *to) {
-      if (!id.is_string()) throw InputError("config.nearest_to: expected an array of agreement ids");
+      if (!id.is_string())
+        throw InputError("config.nearest_to: expected an array of agreement ids");
       c.nearest_to.push_back(id.get<std::string>());
     }
   }
@@ -109,7 +111,8 @@ Json RenderCooccurrence(const CooccurrenceState& state, const CodebookIndex& cb,
   Json out = Json::array();
   for (const Pair& p : pairs) {
     const double expected = static_cast<double>(counts.elements[p.a]) *
-                            static_cast<double>(counts.elements[p.b]) / static_cast<double>(counts.coded);
+                            static_cast<double>(counts.elements[p.b]) /
+                            static_cast<double>(counts.coded);
     out.push_back({{"a", cb.element_ids[p.a]},
                    {"b", cb.element_ids[p.b]},
                    {"count", p.n},
@@ -128,8 +131,8 @@ Json RenderCooccurrence(const CooccurrenceState& state, const CodebookIndex& cb,
     }
     findings.push_back({{"id", "most-frequent-pair"},
                         {"pairs", top},
-                        {"text", "The elements most often found together are " + JoinWords(words) + " (" +
-                                     std::to_string(pairs.front().n) + " of " +
+                        {"text", "The elements most often found together are " + JoinWords(words) +
+                                     " (" + std::to_string(pairs.front().n) + " of " +
                                      std::to_string(counts.coded) + " coded agreements)."}});
   }
   doc["findings"] = findings;

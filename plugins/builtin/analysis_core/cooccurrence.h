@@ -9,9 +9,9 @@
 namespace normbase::analysis {
 
 struct CooccurrenceConfig {
-  int nearest_k = 5;                     // neighbours per agreement
-  std::vector<std::string> nearest_to;   // agreements to find neighbours for
-  int64_t nearest_all_max = 500;         // with at most this many coded agreements, all get neighbours
+  int nearest_k = 5;                    // neighbours per agreement
+  std::vector<std::string> nearest_to;  // agreements to find neighbours for
+  int64_t nearest_all_max = 500;  // with at most this many coded agreements, all get neighbours
   static CooccurrenceConfig FromJson(const Json& config);  // throws InputError
 };
 
@@ -29,7 +29,8 @@ struct CooccurrenceState {
 };
 
 // Jaccard similarity of two sorted element sets; 0 when both are empty.
-double Jaccard(const std::vector<int>& a, const std::vector<int>& b, std::vector<int>* shared = nullptr);
+double Jaccard(const std::vector<int>& a, const std::vector<int>& b,
+               std::vector<int>* shared = nullptr);
 
 // The k coded agreements of `rows` most similar to `target` (itself excluded),
 // best first, ties by id: [{"id", "score", "shared": [element ids]}]. O(rows).

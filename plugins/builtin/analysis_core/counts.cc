@@ -18,43 +18,29 @@ void Counts::Apply(const Row& row, const CodebookIndex& cb, int sign) {
 }
 
 Json Counts::ToJson(const CodebookIndex& cb) const {
-  Json e = Json::object(), c = Json::object();
-  for (size_t i = 0; i < elements.size(); ++i)
-    if (elements[i] != 0) e[cb.element_ids[i]] = elements[i];
-  for (size_t i = 0; i < categories.size(); ++i)
-    if (categories[i] != 0) c[cb.category_ids[i]] = categories[i];
-  return {{"total", total}, {"coded", coded}, {"elements", e}, {"categories", c}};
+  (void)cb;
+  Json out = Json::array();
+  out.get_ref<Json::array_t&>().reserve(2 + elements.size() + categories.size());
+  out.push_back(total);
+  out.push_back(coded);
+  for (int64_t v : elements) out.push_back(v);
+  for (int64_t v : categories) out.push_back(v);
+  return out;
 }
-
-namespace {
-
-int64_t Int(const Json& j, const char* key, const std::string& where) {
-  const Json& v = Member(j, key, where);
-  if (!v.is_number_integer()) throw InputError(where + "." + key + ": expected an integer");
-  return v.get<int64_t>();
-}
-
-}  // namespace
 
 Counts Counts::FromJson(const Json& j, const CodebookIndex& cb, const std::string& where) {
   Counts counts(cb);
-  counts.total = Int(j, "total", where);
-  counts.coded = Int(j, "coded", where);
-  const Json& e = Member(j, "elements", where);
-  const Json& c = Member(j, "categories", where);
-  if (!e.is_object() || !c.is_object()) throw InputError(where + ": elements/categories must be objects");
-  for (const auto& [id, n] : e.items()) {
-    const int index = cb.ElementIndex(id);
-    if (index < 0 || !n.is_number_integer())
-      throw InputError(where + ".elements." + id + ": unknown element or not a count");
-    counts.elements[index] = n.get<int64_t>();
-  }
-  for (const auto& [id, n] : c.items()) {
-    const int index = cb.CategoryIndex(id);
-    if (index < 0 || !n.is_number_integer())
-      throw InputError(where + ".categories." + id + ": unknown category or not a count");
-    counts.categories[index] = n.get<int64_t>();
-  }
+  const size_t expected = 2 + cb.elements() + cb.categories();
+  if (!j.is_array() || j.size() != expected)
+    throw InputError(where + ": expected an array of " + std::to_string(expected) +
+                     " counts (total, coded, per element, per category)");
+  for (const Json& v : j)
+    if (!v.is_number_integer()) throw InputError(where + ": expected integer counts");
+  counts.total = j[0].get<int64_t>();
+  counts.coded = j[1].get<int64_t>();
+  for (size_t e = 0; e < cb.elements(); ++e) counts.elements[e] = j[2 + e].get<int64_t>();
+  for (size_t c = 0; c < cb.categories(); ++c)
+    counts.categories[c] = j[2 + cb.elements() + c].get<int64_t>();
   return counts;
 }
 
@@ -66,27 +52,25 @@ void PairCounts::Apply(const Row& row, int sign) {
 }
 
 Json PairCounts::ToJson(const CodebookIndex& cb) const {
+  (void)cb;
   Json out = Json::array();
+  out.get_ref<Json::array_t&>().reserve(n * (n - 1) / 2);
   for (size_t a = 0; a < n; ++a)
-    for (size_t b = a + 1; b < n; ++b)
-      if (const int64_t v = pairs[a * n + b]; v != 0)
-        out.push_back(Json::array({cb.element_ids[a], cb.element_ids[b], v}));
+    for (size_t b = a + 1; b < n; ++b) out.push_back(pairs[a * n + b]);
   return out;
 }
 
 PairCounts PairCounts::FromJson(const Json& j, const CodebookIndex& cb, const std::string& where) {
-  if (!j.is_array()) throw InputError(where + ": expected an array of [a, b, count]");
   PairCounts pc(cb.elements());
-  for (const Json& entry : j) {
-    if (!entry.is_array() || entry.size() != 3 || !entry[0].is_string() || !entry[1].is_string() ||
-        !entry[2].is_number_integer())
-      throw InputError(where + ": expected [a, b, count] entries");
-    int a = cb.ElementIndex(entry[0].get<std::string>());
-    int b = cb.ElementIndex(entry[1].get<std::string>());
-    if (a < 0 || b < 0 || a == b) throw InputError(where + ": unknown element in " + entry.dump());
-    if (a > b) std::swap(a, b);
-    pc.pairs[static_cast<size_t>(a) * pc.n + b] = entry[2].get<int64_t>();
-  }
+  const size_t n = pc.n, expected = n * (n - 1) / 2;
+  if (!j.is_array() || j.size() != expected)
+    throw InputError(where + ": expected an array of " + std::to_string(expected) + " pair counts");
+  size_t i = 0;
+  for (size_t a = 0; a < n; ++a)
+    for (size_t b = a + 1; b < n; ++b, ++i) {
+      if (!j[i].is_number_integer()) throw InputError(where + ": expected integer counts");
+      pc.pairs[a * n + b] = j[i].get<int64_t>();
+    }
   return pc;
 }
 

@@ -12,8 +12,8 @@
 namespace normbase::analysis {
 
 struct Counts {
-  int64_t total = 0;  // agreements (coded or not)
-  int64_t coded = 0;  // agreements with a non-empty `codings`
+  int64_t total = 0;                // agreements (coded or not)
+  int64_t coded = 0;                // agreements with a non-empty `codings`
   std::vector<int64_t> elements;    // coded agreements with the element
   std::vector<int64_t> categories;  // coded agreements with >= 1 element of the category
 
@@ -23,11 +23,11 @@ struct Counts {
   void Apply(const Row& row, const CodebookIndex& cb, int sign);
   bool operator==(const Counts&) const = default;
 
-  // {"total", "coded", "elements": {id: n}, "categories": {id: n}} with zero
-  // entries left out, keyed by id so that the state survives a codebook that
-  // only appends elements.
+  // [total, coded, per element..., per category...] in codebook order: a flat
+  // array of integers is the cheapest JSON to build and to parse, and the
+  // state's codebook tag (CheckStateTag) guarantees the order.
   Json ToJson(const CodebookIndex& cb) const;
-  // Throws InputError naming `where` on a malformed state or an id unknown to cb.
+  // Throws InputError naming `where` on a malformed state.
   static Counts FromJson(const Json& j, const CodebookIndex& cb, const std::string& where);
 };
 
@@ -39,7 +39,7 @@ struct PairCounts {
   int64_t At(int a, int b) const { return pairs[static_cast<size_t>(a) * n + b]; }
   void Apply(const Row& row, int sign);
   bool operator==(const PairCounts&) const = default;
-  Json ToJson(const CodebookIndex& cb) const;  // [[a, b, n], ...] for a < b, n > 0
+  Json ToJson(const CodebookIndex& cb) const;  // upper triangle, row by row: n(n-1)/2 counts
   static PairCounts FromJson(const Json& j, const CodebookIndex& cb, const std::string& where);
 };
 

@@ -13,8 +13,12 @@ namespace normbase::analysis {
 
 namespace {
 
-Finding Error(std::string field, std::string message) { return {"error", std::move(field), {}, std::move(message)}; }
-Finding Info(std::string field, std::string message) { return {"info", std::move(field), {}, std::move(message)}; }
+Finding Error(std::string field, std::string message) {
+  return {"error", std::move(field), {}, std::move(message)};
+}
+Finding Info(std::string field, std::string message) {
+  return {"info", std::move(field), {}, std::move(message)};
+}
 
 constexpr double kTitleWeight = 0.6, kYearWeight = 0.2, kPartiesWeight = 0.2;
 
@@ -42,10 +46,10 @@ size_t Intersection(const Set& a, const Set& b) {
 // Words of a parties text or list that name someone: lower-case, 4+ letters,
 // not one of the words every parties text uses.
 std::set<std::string> PartyWords(const Json* parties) {
-  static const std::set<std::string> kCommon = {"with", "from", "that", "this", "their", "states", "state",
-                                                "member", "members", "other", "signed", "governments",
-                                                "government", "parties", "party", "open", "were", "have",
-                                                "been", "more", "also", "including", "launched", "group"};
+  static const std::set<std::string> kCommon = {
+      "with",    "from",  "that",   "this",        "their",      "states",    "state",    "member",
+      "members", "other", "signed", "governments", "government", "parties",   "party",    "open",
+      "were",    "have",  "been",   "more",        "also",       "including", "launched", "group"};
   std::string text;
   if (parties != nullptr && parties->is_string()) text = parties->get<std::string>();
   if (parties != nullptr && parties->is_array())
@@ -59,7 +63,8 @@ std::set<std::string> PartyWords(const Json* parties) {
 
 double Overlap(const std::set<std::string>& a, const std::set<std::string>& b) {
   if (a.empty() || b.empty()) return 0.0;
-  return static_cast<double>(Intersection(a, b)) / static_cast<double>(std::min(a.size(), b.size()));
+  return static_cast<double>(Intersection(a, b)) /
+         static_cast<double>(std::min(a.size(), b.size()));
 }
 
 std::optional<int> Year(const Json& r) {
@@ -95,26 +100,31 @@ double TitleSimilarity(const std::string& a, const std::string& b) {
   if (na == nb) return 1.0;
   const auto wa = Words(na), wb = Words(nb);
   const size_t wboth = Intersection(wa, wb);
-  const double jaccard = static_cast<double>(wboth) / static_cast<double>(wa.size() + wb.size() - wboth);
+  const double jaccard =
+      static_cast<double>(wboth) / static_cast<double>(wa.size() + wb.size() - wboth);
   const auto ta = Trigrams(na), tb = Trigrams(nb);
-  const double dice = 2.0 * static_cast<double>(Intersection(ta, tb)) / static_cast<double>(ta.size() + tb.size());
+  const double dice =
+      2.0 * static_cast<double>(Intersection(ta, tb)) / static_cast<double>(ta.size() + tb.size());
   return std::max(jaccard, dice);
 }
 
 Json RunDuplicatesCheck(const Json& job) {
   if (!job.is_object()) throw InputError("job input: expected an object");
-  (void)CodebookIndex::FromJson(Member(job, "codebook", "input"));  // a broken codebook is a broken job
+  (void)CodebookIndex::FromJson(
+      Member(job, "codebook", "input"));  // a broken codebook is a broken job
   const Json& proposal = Member(job, "proposal", "input");
   const Json& kind = Member(proposal, "kind", "proposal");
   if (!kind.is_string()) throw InputError("proposal.kind: expected a string");
   const Json& dataset = Member(job, "dataset", "input");
   const Json& agreements = Member(dataset, "agreements", "dataset");
   if (!agreements.is_array()) throw InputError("dataset.agreements: expected an array");
-  const Json config = job.contains("config") && job["config"].is_object() ? job["config"] : Json::object();
+  const Json config =
+      job.contains("config") && job["config"].is_object() ? job["config"] : Json::object();
   const double warn = ConfigScore(config, "warn_score", 0.75);
   const double error = ConfigScore(config, "error_score", 0.95);
   const Json* max_matches_json = OptionalMember(config, "max_matches");
-  if (max_matches_json && (!max_matches_json->is_number_integer() || max_matches_json->get<int>() < 1))
+  if (max_matches_json &&
+      (!max_matches_json->is_number_integer() || max_matches_json->get<int>() < 1))
     throw InputError("config.max_matches: expected an integer >= 1");
   const int max_matches = max_matches_json ? max_matches_json->get<int>() : 3;
 
@@ -148,21 +158,30 @@ Json RunDuplicatesCheck(const Json& job) {
     const double t = TitleSimilarity(title, Text(other, "title"));
     const std::optional<int> other_year = Year(other);
     // An unknown year neither supports nor rules out a match.
-    const double y = !year || !other_year ? 0.5 : *year == *other_year ? 1.0 : std::abs(*year - *other_year) == 1 ? 0.5 : 0.0;
+    const double y = !year || !other_year                 ? 0.5
+                     : *year == *other_year               ? 1.0
+                     : std::abs(*year - *other_year) == 1 ? 0.5
+                                                          : 0.0;
     const double p = Overlap(parties, PartyWords(OptionalMember(other, "parties")));
     const double score = kTitleWeight * t + kYearWeight * y + kPartiesWeight * p;
     if (score >= warn) matches.push_back({score, t, y, p, &other});
   }
-  std::sort(matches.begin(), matches.end(), [](const Match& a, const Match& b) { return a.score > b.score; });
+  std::sort(matches.begin(), matches.end(),
+            [](const Match& a, const Match& b) { return a.score > b.score; });
   if (matches.size() > static_cast<size_t>(max_matches)) matches.resize(max_matches);
   for (const Match& m : matches) {
     const Json& other = *m.agreement;
-    Finding f{m.score >= error ? "error" : "warning", "title", {},
-              "looks like the existing agreement '" + Text(other, "id") + "' (\"" + Text(other, "title") +
-                  "\"): score " + Fixed2(m.score) + " (title " + Fixed2(m.title) + ", year " + Fixed2(m.year) +
-                  ", parties " + Fixed2(m.parties) + ")"};
+    Finding f{m.score >= error ? "error" : "warning",
+              "title",
+              {},
+              "looks like the existing agreement '" + Text(other, "id") + "' (\"" +
+                  Text(other, "title") + "\"): score " + Fixed2(m.score) + " (title " +
+                  Fixed2(m.title) + ", year " + Fixed2(m.year) + ", parties " + Fixed2(m.parties) +
+                  ")"};
     f.extra = {{"match",
-                {{"id", Text(other, "id")}, {"title", Text(other, "title")}, {"year", other.value("year", Json())}}},
+                {{"id", Text(other, "id")},
+                 {"title", Text(other, "title")},
+                 {"year", other.value("year", Json())}}},
                {"score", m.score},
                {"components", {{"title", m.title}, {"year", m.year}, {"parties", m.parties}}}};
     out.push_back(std::move(f));

@@ -11,7 +11,8 @@ namespace normbase::analysis {
 FrequencyConfig FrequencyConfig::FromJson(const Json& config) {
   FrequencyConfig c;
   if (const Json* k = OptionalMember(config, "top_k")) {
-    if (!k->is_number_integer() || k->get<int>() < 1) throw InputError("config.top_k: expected an integer >= 1");
+    if (!k->is_number_integer() || k->get<int>() < 1)
+      throw InputError("config.top_k: expected an integer >= 1");
     c.top_k = k->get<int>();
   }
   if (const Json* z = OptionalMember(config, "least_includes_zero")) {
@@ -40,9 +41,10 @@ std::vector<int> TopK(const std::vector<int64_t>& values, const std::vector<bool
 }
 
 std::string CountPhrase(const std::string& label, int64_t count, int64_t of) {
-  const long pct = of > 0 ? std::lround(100.0 * static_cast<double>(count) / static_cast<double>(of)) : 0;
-  return label + " (" + std::to_string(count) + " of " + std::to_string(of) + ", " +
-         std::to_string(pct) + "%)";
+  const long pct =
+      of > 0 ? std::lround(100.0 * static_cast<double>(count) / static_cast<double>(of)) : 0;
+  return label + " (" + std::to_string(count) + " of " + std::to_string(of) +
+         " coded agreements, " + std::to_string(pct) + "%)";
 }
 
 std::string JoinWords(const std::vector<std::string>& words) {
@@ -56,17 +58,21 @@ std::string JoinWords(const std::vector<std::string>& words) {
 
 namespace {
 
-Json RankedList(const std::vector<int64_t>& counts, int64_t coded, const std::vector<std::string>& ids,
-                const std::vector<std::string>& labels, const char* key,
-                const std::function<Json(size_t)>& extra) {
+Json RankedList(const std::vector<int64_t>& counts, int64_t coded,
+                const std::vector<std::string>& ids, const std::vector<std::string>& labels,
+                const char* key, const std::function<Json(size_t)>& extra) {
   const std::vector<int> ranks = CompetitionRanks(counts);
   std::vector<size_t> order(counts.size());
   std::iota(order.begin(), order.end(), 0);
-  std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) { return ranks[a] < ranks[b]; });
+  std::stable_sort(order.begin(), order.end(),
+                   [&](size_t a, size_t b) { return ranks[a] < ranks[b]; });
   Json out = Json::array();
   for (size_t i : order) {
-    Json item = {{key, ids[i]}, {"label", labels[i]}, {"count", counts[i]},
-                 {"share", ShareJson(counts[i], coded)}, {"rank", ranks[i]}};
+    Json item = {{key, ids[i]},
+                 {"label", labels[i]},
+                 {"count", counts[i]},
+                 {"share", ShareJson(counts[i], coded)},
+                 {"rank", ranks[i]}};
     item.update(extra(i));
     out.push_back(std::move(item));
   }
@@ -84,15 +90,16 @@ Json RenderFrequency(const Counts& counts, const CodebookIndex& cb, const Freque
                                });
   std::vector<int64_t> per_category_elements(cb.categories(), 0);
   for (int c : cb.element_category) ++per_category_elements[c];
-  doc["categories"] = RankedList(counts.categories, counts.coded, cb.category_ids, cb.category_labels,
-                                 "category", [&](size_t i) {
+  doc["categories"] = RankedList(counts.categories, counts.coded, cb.category_ids,
+                                 cb.category_labels, "category", [&](size_t i) {
                                    return Json{{"elements", per_category_elements[i]}};
                                  });
   Json findings = Json::array();
   Json most = Json::array(), least = Json::array();
   if (counts.coded == 0) {
     findings.push_back({{"id", "no-coded-agreements"},
-                        {"text", "No agreement is coded (" + CoverageJson(0, counts.total)["text"].get<std::string>() +
+                        {"text", "No agreement is coded (" +
+                                     CoverageJson(0, counts.total)["text"].get<std::string>() +
                                      "): no frequency can be stated."}});
   } else {
     std::vector<bool> present(cb.elements());
@@ -116,10 +123,10 @@ Json RenderFrequency(const Counts& counts, const CodebookIndex& cb, const Freque
       findings.push_back({{"id", "most-frequent"},
                           {"elements", most},
                           {"tie", tie},
-                          {"text", (tie ? std::to_string(top.size()) + " elements tie for the " + k +
-                                              " most frequent places: "
+                          {"text", (tie ? std::to_string(top.size()) + " elements tie for the " +
+                                              k + " most frequent places: "
                                         : std::string("The most frequent elements are ")) +
-                                       JoinWords(phrases) + " of the coded agreements."}});
+                                       JoinWords(phrases) + "."}});
     }
     if (!bottom.empty()) {
       auto phrases = describe(bottom, &least);
@@ -136,7 +143,8 @@ Json RenderFrequency(const Counts& counts, const CodebookIndex& cb, const Freque
                                    " least frequent places: "
                              : "The " + k + " least frequent elements are ";
       text += JoinWords(phrases);
-      text += cats.size() == 1 ? (bottom.size() > 1 ? "; they are all in the category " : "; it is in the category ") +
+      text += cats.size() == 1 ? (bottom.size() > 1 ? "; they are all in the category "
+                                                    : "; it is in the category ") +
                                      cat_labels[0] + "."
                                : "; they are in the categories " + JoinWords(cat_labels) + ".";
       findings.push_back({{"id", "least-frequent"},
@@ -155,9 +163,10 @@ Json RenderFrequency(const Counts& counts, const CodebookIndex& cb, const Freque
         ids.push_back(cb.category_ids[c]);
         phrases.push_back(CountPhrase(cb.category_labels[c], counts.categories[c], counts.coded));
       }
-      findings.push_back({{"id", "most-frequent-category"},
-                          {"categories", ids},
-                          {"text", "The category found in most coded agreements is " + JoinWords(phrases) + "."}});
+      findings.push_back(
+          {{"id", "most-frequent-category"},
+           {"categories", ids},
+           {"text", "The category found in most coded agreements is " + JoinWords(phrases) + "."}});
     }
   }
   doc["most_frequent"] = most;

@@ -9,7 +9,7 @@
 namespace normbase::analysis {
 
 struct FrequencyConfig {
-  int top_k = 2;                     // how many places "most/least frequent" names (ties extend it)
+  int top_k = 2;                    // how many places "most/least frequent" names (ties extend it)
   bool least_includes_zero = true;  // an element no coded agreement has is the least frequent
   static FrequencyConfig FromJson(const Json& config);  // throws InputError
 };
@@ -24,7 +24,7 @@ Json RenderFrequency(const Counts& counts, const CodebookIndex& cb, const Freque
 std::vector<int> TopK(const std::vector<int64_t>& values, const std::vector<bool>& eligible, int k,
                       bool from_bottom);
 
-// "Human rights (12 of 19, 63%)"
+// "Human rights (12 of 19 coded agreements, 63%)"
 std::string CountPhrase(const std::string& label, int64_t count, int64_t of);
 // "a", "a and b", "a, b and c"
 std::string JoinWords(const std::vector<std::string>& words);

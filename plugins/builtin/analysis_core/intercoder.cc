@@ -48,13 +48,15 @@ std::vector<CoderCoding> CoderCodingsFromJson(const Json& codings, const Codeboo
     const std::string where = "codings[" + std::to_string(i) + "]";
     const Json& c = codings[i];
     CoderCoding cc;
-    for (auto [key, field] : {std::pair{"agreement_id", &cc.agreement_id}, std::pair{"coder", &cc.coder}}) {
+    for (auto [key, field] :
+         {std::pair{"agreement_id", &cc.agreement_id}, std::pair{"coder", &cc.coder}}) {
       const Json& v = Member(c, key, where);
       if (!v.is_string() || v.get<std::string>().empty())
         throw InputError(where + "." + key + ": expected a non-empty string");
       *field = v.get<std::string>();
     }
-    if (const Json* s = OptionalMember(c, "source"); s && s->is_string()) cc.source = s->get<std::string>();
+    if (const Json* s = OptionalMember(c, "source"); s && s->is_string())
+      cc.source = s->get<std::string>();
     const Json& set = Member(c, "codings", where);
     if (!set.is_object()) throw InputError(where + ".codings: expected an object");
     if (set.empty()) continue;
@@ -62,7 +64,8 @@ std::vector<CoderCoding> CoderCodingsFromJson(const Json& codings, const Codeboo
       (void)coding;
       const int e = cb.ElementIndex(element);
       if (e < 0)
-        throw InputError(where + ".codings." + element + ": unknown element (not in codebook " + cb.Tag() + ")");
+        throw InputError(where + ".codings." + element + ": unknown element (not in codebook " +
+                         cb.Tag() + ")");
       cc.elements.push_back(e);
     }
     std::sort(cc.elements.begin(), cc.elements.end());
@@ -75,7 +78,9 @@ namespace {
 
 Json Opt(const std::optional<double>& v) { return v ? Json(*v) : Json(nullptr); }
 
-bool Has(const CoderCoding& c, int e) { return std::binary_search(c.elements.begin(), c.elements.end(), e); }
+bool Has(const CoderCoding& c, int e) {
+  return std::binary_search(c.elements.begin(), c.elements.end(), e);
+}
 
 }  // namespace
 
@@ -85,7 +90,8 @@ Json RenderInterCoder(const std::vector<CoderCoding>& all, const CodebookIndex& 
   std::map<std::string, std::vector<CoderCoding>> units;
   for (const CoderCoding& c : all) {
     auto& list = units[c.agreement_id];
-    auto same = std::find_if(list.begin(), list.end(), [&](const CoderCoding& x) { return x.coder == c.coder; });
+    auto same = std::find_if(list.begin(), list.end(),
+                             [&](const CoderCoding& x) { return x.coder == c.coder; });
     if (same != list.end())
       *same = c;
     else
@@ -115,20 +121,23 @@ Json RenderInterCoder(const std::vector<CoderCoding>& all, const CodebookIndex& 
           kappa_by_element[e].Add(values[i], values[k]);
           // Coder pairs in name order, so (a, b) and (b, a) pool together.
           const bool swap = codings[k].coder < codings[i].coder;
-          auto& [table, agreements] =
-              by_pair[swap ? std::pair{codings[k].coder, codings[i].coder} : std::pair{codings[i].coder, codings[k].coder}];
+          auto& [table, agreements] = by_pair[swap ? std::pair{codings[k].coder, codings[i].coder}
+                                                   : std::pair{codings[i].coder, codings[k].coder}];
           table.Add(swap ? values[k] : values[i], swap ? values[i] : values[k]);
           agreements.insert(agreement);
         }
       if (!yes.empty() && !no.empty()) {
         ++disagreeing_by_element[e];
-        differing.push_back({{"element", cb.element_ids[e]}, {"coded_by", yes}, {"not_coded_by", no}});
+        differing.push_back(
+            {{"element", cb.element_ids[e]}, {"coded_by", yes}, {"not_coded_by", no}});
       }
     }
     if (!differing.empty()) {
       Json coders = Json::array();
-      for (const CoderCoding& c : codings) coders.push_back({{"coder", c.coder}, {"source", c.source}});
-      disagreements.push_back({{"agreement_id", agreement}, {"coders", coders}, {"elements", differing}});
+      for (const CoderCoding& c : codings)
+        coders.push_back({{"coder", c.coder}, {"source", c.source}});
+      disagreements.push_back(
+          {{"agreement_id", agreement}, {"coders", coders}, {"elements", differing}});
     }
   }
   Table2 alpha_all, kappa_all;
@@ -166,8 +175,9 @@ Json RenderInterCoder(const std::vector<CoderCoding>& all, const CodebookIndex& 
   doc["disagreements"] = disagreements;
   Json findings = Json::array();
   if (multiply_coded == 0) {
-    findings.push_back({{"id", "no-multiply-coded-agreements"},
-                        {"text", "No agreement is coded by more than one coder: agreement cannot be measured."}});
+    findings.push_back(
+        {{"id", "no-multiply-coded-agreements"},
+         {"text", "No agreement is coded by more than one coder: agreement cannot be measured."}});
   } else if (overall_alpha) {
     const double a = *overall_alpha;
     findings.push_back(
@@ -176,12 +186,15 @@ Json RenderInterCoder(const std::vector<CoderCoding>& all, const CodebookIndex& 
          {"text", std::string("Across ") + std::to_string(multiply_coded) +
                       " agreement(s) coded more than once, Krippendorff's alpha is " +
                       std::to_string(a).substr(0, 5) +
-                      (a >= 0.8 ? " (reliable)." : a >= 0.667 ? " (tentative conclusions only)." : " (unreliable).")}});
+                      (a >= 0.8     ? " (reliable)."
+                       : a >= 0.667 ? " (tentative conclusions only)."
+                                    : " (unreliable).")}});
   }
   if (!low.empty())
-    findings.push_back({{"id", "low-agreement-elements"},
-                        {"elements", low},
-                        {"text", "Elements with alpha below 0.667: coders read them differently."}});
+    findings.push_back(
+        {{"id", "low-agreement-elements"},
+         {"elements", low},
+         {"text", "Elements with alpha below 0.667: coders read them differently."}});
   doc["findings"] = findings;
   return doc;
 }

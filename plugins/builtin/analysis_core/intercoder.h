@@ -47,7 +47,7 @@ std::vector<CoderCoding> CoderCodingsFromJson(const Json& codings, const Codeboo
 
 // The result document without dataset_revision (added by the job layer).
 // `coded`/`total` are the dataset's coverage.
-Json RenderInterCoder(const std::vector<CoderCoding>& codings, const CodebookIndex& cb, int64_t coded,
-                      int64_t total);
+Json RenderInterCoder(const std::vector<CoderCoding>& codings, const CodebookIndex& cb,
+                      int64_t coded, int64_t total);
 
 }  // namespace normbase::analysis

@@ -11,10 +11,14 @@
 namespace normbase::analysis {
 namespace {
 
-Json Coding(const std::string& agreement, const std::string& coder, const std::vector<std::string>& elements) {
+Json Coding(const std::string& agreement, const std::string& coder,
+            const std::vector<std::string>& elements) {
   Json codings = Json::object();
   for (const std::string& e : elements) codings[e] = {{"evidence", Json::array()}, {"note", ""}};
-  return {{"agreement_id", agreement}, {"coder", coder}, {"source", "proposal:" + coder}, {"codings", codings}};
+  return {{"agreement_id", agreement},
+          {"coder", coder},
+          {"source", "proposal:" + coder},
+          {"codings", codings}};
 }
 
 Json Job(const Json& codings) {
@@ -85,8 +89,8 @@ TEST(InterCoder, ThreeCodersInFullAgreement) {
 }
 
 TEST(InterCoder, SingleCodingsAndUncodedEntriesGiveNoMeasure) {
-  Json codings = Json::array({Coding("x", "a", {"human-rights"}), Coding("x", "b", {}),
-                              Coding("y", "a", {"ransomware"})});
+  Json codings = Json::array(
+      {Coding("x", "a", {"human-rights"}), Coding("x", "b", {}), Coding("y", "a", {"ransomware"})});
   const Json doc = RunInterCoderJob(Job(codings));
   EXPECT_EQ(doc["overall"]["agreements"], 0);
   EXPECT_TRUE(doc["overall"]["alpha"].is_null());
@@ -101,8 +105,10 @@ TEST(InterCoder, ALaterCodingOfTheSameCoderReplacesTheEarlier) {
 }
 
 TEST(InterCoder, BadInput) {
-  EXPECT_THROW(RunInterCoderJob(Job(Json::array({{{"coder", "a"}, {"codings", Json::object()}}}))), InputError);
-  EXPECT_THROW(RunInterCoderJob(Job(Json::array({Coding("x", "a", {"no-such-element"})}))), InputError);
+  EXPECT_THROW(RunInterCoderJob(Job(Json::array({{{"coder", "a"}, {"codings", Json::object()}}}))),
+               InputError);
+  EXPECT_THROW(RunInterCoderJob(Job(Json::array({Coding("x", "a", {"no-such-element"})}))),
+               InputError);
   EXPECT_THROW(RunInterCoderJob(Job(Json::object())), InputError);
 }
 

@@ -20,11 +20,14 @@ struct FrequencyState {
   Counts counts;
   explicit FrequencyState(const CodebookIndex& cb = {}) : counts(cb) {}
   void Apply(const Row& row, const CodebookIndex& cb, int sign) { counts.Apply(row, cb, sign); }
-  Json ToJson(const CodebookIndex& cb) const { return {{"codebook", cb.Tag()}, {"counts", counts.ToJson(cb)}}; }
+  Json ToJson(const CodebookIndex& cb) const {
+    return {{"codebook", cb.Tag()}, {"counts", counts.ToJson(cb)}};
+  }
   static FrequencyState FromJson(const Json& j, const CodebookIndex& cb) {
     CheckStateTag(j, cb, "previous.result.state");
     FrequencyState s(cb);
-    s.counts = Counts::FromJson(Member(j, "counts", "previous.result.state"), cb, "previous.result.state.counts");
+    s.counts = Counts::FromJson(Member(j, "counts", "previous.result.state"), cb,
+                                "previous.result.state.counts");
     return s;
   }
 };
@@ -68,7 +71,8 @@ struct DatasetInput {
 
 int64_t Revision(const Json& holder, const std::string& where) {
   const Json& r = Member(holder, "revision", where);
-  if (!r.is_number_integer() || r.get<int64_t>() < 0) throw InputError(where + ".revision: expected an integer >= 0");
+  if (!r.is_number_integer() || r.get<int64_t>() < 0)
+    throw InputError(where + ".revision: expected an integer >= 0");
   return r.get<int64_t>();
 }
 
@@ -76,17 +80,21 @@ DatasetInput ParseDatasetInput(const Json& input, const char* scope) {
   if (!input.is_object()) throw InputError("job input: expected an object");
   DatasetInput in;
   if (const Json* s = OptionalMember(input, "scope"); s && *s != scope)
-    throw InputError(std::string("scope: this plugin runs with scope \"") + scope + "\", not " + s->dump());
+    throw InputError(std::string("scope: this plugin runs with scope \"") + scope + "\", not " +
+                     s->dump());
   in.cb = CodebookIndex::FromJson(Member(input, "codebook", "input"));
   in.config = ConfigOf(input);
   const Json& dataset = Member(input, "dataset", "input");
   in.revision = Revision(dataset, "dataset");
   in.agreements = OptionalMember(dataset, "agreements");
-  if (in.agreements && !in.agreements->is_array()) throw InputError("dataset.agreements: expected an array");
+  if (in.agreements && !in.agreements->is_array())
+    throw InputError("dataset.agreements: expected an array");
   const Json* previous = OptionalMember(input, "previous");
   in.changes = OptionalMember(input, "changes");
   if ((previous == nullptr) != (in.changes == nullptr))
-    throw InputError("previous and changes come together: both for an incremental update, neither for a full one");
+    throw InputError(
+        "previous and changes come together: both for an incremental update, neither for a full "
+        "one");
   if (previous != nullptr) {
     in.previous_revision = Revision(*previous, "previous");
     if (in.previous_revision >= in.revision)
@@ -95,10 +103,13 @@ DatasetInput ParseDatasetInput(const Json& input, const char* scope) {
     const Json& result = Member(*previous, "result", "previous");
     in.previous_state = OptionalMember(result, "state");
     if (in.previous_state == nullptr && in.agreements == nullptr)
-      throw InputError("previous.result.state is missing and dataset.agreements is absent: nothing to compute from");
+      throw InputError(
+          "previous.result.state is missing and dataset.agreements is absent: nothing to compute "
+          "from");
   }
   if (in.agreements == nullptr && previous == nullptr)
-    throw InputError("dataset.agreements is required (or previous + changes for an incremental update)");
+    throw InputError(
+        "dataset.agreements is required (or previous + changes for an incremental update)");
   return in;
 }
 
@@ -109,12 +120,14 @@ void ApplyChanges(State* state, const std::vector<Change>& changes, const Codebo
     if (c.after) state->Apply(*c.after, cb, +1);
   }
   if (!NonNegative(*state))
-    throw InputError("changes do not match previous.result.state (a count would become impossible)");
+    throw InputError(
+        "changes do not match previous.result.state (a count would become impossible)");
 }
 
 // Builds the state incrementally when possible, else from the records.
 template <class State>
-State BuildState(const DatasetInput& in, Json* computation, std::vector<Row>* rows, bool* have_rows) {
+State BuildState(const DatasetInput& in, Json* computation, std::vector<Row>* rows,
+                 bool* have_rows) {
   if (in.previous_state != nullptr) {
     try {
       State state = State::FromJson(*in.previous_state, in.cb);
@@ -139,7 +152,7 @@ State BuildState(const DatasetInput& in, Json* computation, std::vector<Row>* ro
 
 Json Wrap(const char* name, const DatasetInput& in, Json doc, Json state, Json computation) {
   Json out = {{"analysis", name}, {"dataset_revision", in.revision}};
-  out.update(doc);
+  for (auto& [key, value] : doc.items()) out[key] = std::move(value);
   out["computation"] = std::move(computation);
   out["state"] = std::move(state);
   return out;
@@ -154,8 +167,8 @@ Json RunFrequencyJob(const Json& input) {
   std::vector<Row> rows;
   bool have_rows = false;
   const auto state = BuildState<FrequencyState>(in, &computation, &rows, &have_rows);
-  return Wrap("element-frequency", in, RenderFrequency(state.counts, in.cb, config), state.ToJson(in.cb),
-              computation);
+  return Wrap("element-frequency", in, RenderFrequency(state.counts, in.cb, config),
+              state.ToJson(in.cb), computation);
 }
 
 Json RunTrendJob(const Json& input) {
@@ -175,12 +188,16 @@ Json RunCooccurrenceJob(const Json& input) {
   std::vector<Row> rows;
   bool have_rows = false;
   const auto state = BuildState<CooccurrenceState>(in, &computation, &rows, &have_rows);
-  // Neighbours need every record; they are a scan, not a sufficient statistic.
-  if (!have_rows && in.agreements != nullptr) {
+  // Neighbours need every record; they are a scan, not a sufficient
+  // statistic, so the records are read only when neighbours are wanted.
+  const bool want_nearest =
+      !config.nearest_to.empty() || state.counts.coded <= config.nearest_all_max;
+  if (!have_rows && want_nearest && in.agreements != nullptr) {
     rows = RowsFromRecords(*in.agreements, in.cb);
     have_rows = true;
   }
-  return Wrap("co-occurrence", in, RenderCooccurrence(state, in.cb, config, have_rows ? &rows : nullptr),
+  return Wrap("co-occurrence", in,
+              RenderCooccurrence(state, in.cb, config, have_rows ? &rows : nullptr),
               state.ToJson(in.cb), computation);
 }
 
@@ -189,7 +206,8 @@ Json RunInterCoderJob(const Json& input) {
   const CodebookIndex cb = CodebookIndex::FromJson(Member(input, "codebook", "input"));
   const Json& dataset = Member(input, "dataset", "input");
   const int64_t revision = Revision(dataset, "dataset");
-  const std::vector<CoderCoding> codings = CoderCodingsFromJson(Member(input, "codings", "input"), cb);
+  const std::vector<CoderCoding> codings =
+      CoderCodingsFromJson(Member(input, "codings", "input"), cb);
   int64_t coded = 0, total = 0;
   if (const Json* agreements = OptionalMember(dataset, "agreements")) {
     for (const Row& row : RowsFromRecords(*agreements, cb)) ++total, coded += row.coded;
@@ -201,7 +219,8 @@ Json RunInterCoderJob(const Json& input) {
   }
   Json out = {{"analysis", "inter-coder"}, {"dataset_revision", revision}};
   // Cheap to recompute: the cost is in the (few) multiply coded agreements.
-  out.update(RenderInterCoder(codings, cb, coded, total));
+  Json doc = RenderInterCoder(codings, cb, coded, total);
+  for (auto& [key, value] : doc.items()) out[key] = std::move(value);
   out["computation"] = {{"mode", "full"}};
   return out;
 }
@@ -249,7 +268,8 @@ Json FlippedFindings(const Json& before, const Json& after) {
   return out;
 }
 
-Json DiffRanked(const Json& before, const Json& after, const char* key, double min_move, Json* ranks) {
+Json DiffRanked(const Json& before, const Json& after, const char* key, double min_move,
+                Json* ranks) {
   Json shares = Json::array();
   const auto b = ByKey(before, key);
   for (const Json& item : after) {
@@ -270,7 +290,8 @@ Json DiffRanked(const Json& before, const Json& after, const char* key, double m
 Json DiffFrequency(const Json& before, const Json& after, double min_move) {
   Json ranks = Json::array(), category_ranks = Json::array();
   Json shares = DiffRanked(before["elements"], after["elements"], "element", min_move, &ranks);
-  Json category_shares = DiffRanked(before["categories"], after["categories"], "category", min_move, &category_ranks);
+  Json category_shares =
+      DiffRanked(before["categories"], after["categories"], "category", min_move, &category_ranks);
   return {{"ranks", ranks},
           {"shares", shares},
           {"category_ranks", category_ranks},
@@ -288,7 +309,8 @@ Json DiffTrend(const Json& before, const Json& after, double min_move) {
       const Json& old = (*b.at(id))["trend"];
       const Json& now = item["trend"];
       if (old["direction"] != now["direction"])
-        directions.push_back({{key, id}, {"before", old["direction"]}, {"after", now["direction"]}});
+        directions.push_back(
+            {{key, id}, {"before", old["direction"]}, {"after", now["direction"]}});
       if (Moved(old["slope"], now["slope"], min_move / 10))
         slopes.push_back({{key, id}, {"before", old["slope"]}, {"after", now["slope"]}});
     }
@@ -304,7 +326,9 @@ Json DiffCooccurrence(const Json& before, const Json& after) {
   for (const Json& p : after["pairs"]) counts[{p["a"], p["b"]}].second = p["count"].get<int64_t>();
   Json pairs = Json::array();
   for (const auto& [ab, n] : counts)
-    if (n.first != n.second) pairs.push_back({{"a", ab.first}, {"b", ab.second}, {"before", n.first}, {"after", n.second}});
+    if (n.first != n.second)
+      pairs.push_back(
+          {{"a", ab.first}, {"b", ab.second}, {"before", n.first}, {"after", n.second}});
   return {{"pairs", pairs}, {"findings", FlippedFindings(before["findings"], after["findings"])}};
 }
 
@@ -341,17 +365,20 @@ Json RunImpactJob(const Json& input) {
   const Json& dataset = Member(input, "dataset", "input");
   const int64_t revision = Revision(dataset, "dataset");
   const Json* agreements = OptionalMember(dataset, "agreements");
-  if (agreements && !agreements->is_array()) throw InputError("dataset.agreements: expected an array");
+  if (agreements && !agreements->is_array())
+    throw InputError("dataset.agreements: expected an array");
   const Json& proposal = Member(input, "proposal", "input");
   const Json& kind_json = Member(proposal, "kind", "proposal");
   const std::string kind = kind_json.is_string() ? kind_json.get<std::string>() : "";
   if (kind != "add" && kind != "recode" && kind != "amend" && kind != "retire")
     throw InputError("proposal.kind: expected add, recode, amend or retire");
   const Json* baseline = OptionalMember(input, "baseline");
-  if (baseline && !baseline->is_object()) throw InputError("baseline: expected an object of analysis name -> result");
+  if (baseline && !baseline->is_object())
+    throw InputError("baseline: expected an object of analysis name -> result");
   double min_move = 0.0;
   if (const Json* m = OptionalMember(config, "min_share_move")) {
-    if (!m->is_number() || m->get<double>() < 0) throw InputError("config.min_share_move: expected a number >= 0");
+    if (!m->is_number() || m->get<double>() < 0)
+      throw InputError("config.min_share_move: expected a number >= 0");
     min_move = m->get<double>();
   }
   auto sub_config = [&](const char* name) {
@@ -374,7 +401,8 @@ Json RunImpactJob(const Json& input) {
   // The change the proposal would make: before = the merged record, after = the proposed one.
   Change change;
   std::string agreement_id;
-  if (const Json* id = OptionalMember(proposal, "agreement_id"); id && id->is_string()) agreement_id = *id;
+  if (const Json* id = OptionalMember(proposal, "agreement_id"); id && id->is_string())
+    agreement_id = *id;
   const Json* record = OptionalMember(proposal, "record");
   if (kind != "retire") {
     if (record == nullptr) throw InputError("proposal.record: required for " + kind);
@@ -386,12 +414,14 @@ Json RunImpactJob(const Json& input) {
     if (const Json* current = OptionalMember(input, "current")) {
       change.before = RowFromRecord(*current, cb);
     } else {
-      if (agreements == nullptr) throw InputError("current or dataset.agreements is required to find the agreement");
+      if (agreements == nullptr)
+        throw InputError("current or dataset.agreements is required to find the agreement");
       for (const Json& r : *agreements)
         if (r.is_object() && r.value("id", "") == agreement_id && !r.value("retired", false))
           change.before = RowFromRecord(r, cb);
     }
-    if (!change.before) throw InputError("proposal.agreement_id: '" + agreement_id + "' is not in the dataset");
+    if (!change.before)
+      throw InputError("proposal.agreement_id: '" + agreement_id + "' is not in the dataset");
   }
 
   Json how = Json::object();
@@ -403,14 +433,18 @@ Json RunImpactJob(const Json& input) {
     if (change.after) state.Apply(*change.after, cb, +1);
     return state;
   };
-  const auto freq_before = Baseline<FrequencyState>(baseline, "element-frequency", cb, all_rows, &how);
+  const auto freq_before =
+      Baseline<FrequencyState>(baseline, "element-frequency", cb, all_rows, &how);
   const auto trend_before = Baseline<TrendState>(baseline, "trend", cb, all_rows, &how);
-  const auto cooc_before = Baseline<CooccurrenceState>(baseline, "co-occurrence", cb, all_rows, &how);
+  const auto cooc_before =
+      Baseline<CooccurrenceState>(baseline, "co-occurrence", cb, all_rows, &how);
   const auto freq_after = apply(freq_before);
   if (!NonNegative(freq_after))
     throw InputError("the baseline does not contain the agreement the proposal changes");
-  const Json f0 = RenderFrequency(freq_before.counts, cb, fc), f1 = RenderFrequency(freq_after.counts, cb, fc);
-  const Json t0 = RenderTrend(trend_before, cb, tc), t1 = RenderTrend(apply(trend_before), cb, tc);
+  const Json f0 = RenderFrequency(freq_before.counts, cb, fc),
+             f1 = RenderFrequency(freq_after.counts, cb, fc);
+  const Json t0 = RenderTrend(trend_before, cb, tc, false),
+             t1 = RenderTrend(apply(trend_before), cb, tc, false);
   const Json c0 = RenderCooccurrence(cooc_before, cb, cc, nullptr),
              c1 = RenderCooccurrence(apply(cooc_before), cb, cc, nullptr);
 
@@ -429,18 +463,20 @@ Json RunImpactJob(const Json& input) {
     if (diff.contains("directions")) directions += diff["directions"].size();
     flips += diff["findings"].size();
   }
-  Json out = {{"analysis", "impact"},
-              {"dataset_revision", revision},
-              {"proposal", proposal.value("id", Json(nullptr))},
-              {"proposal_kind", kind},
-              {"agreement_id", agreement_id},
-              {"coverage", {{"before", f0["coverage"]}, {"after", f1["coverage"]}}},
-              {"analyses", analyses},
-              {"changes", ranks + shares + flips + directions + analyses["co-occurrence"]["pairs"].size() > 0},
-              {"summary", "would change " + std::to_string(ranks) + " rank(s), move " + std::to_string(shares) +
-                              " share(s), change " + std::to_string(directions) + " trend direction(s), flip " +
-                              std::to_string(flips) + " finding(s)"},
-              {"computation", how}};
+  Json out = {
+      {"analysis", "impact"},
+      {"dataset_revision", revision},
+      {"proposal", proposal.value("id", Json(nullptr))},
+      {"proposal_kind", kind},
+      {"agreement_id", agreement_id},
+      {"coverage", {{"before", f0["coverage"]}, {"after", f1["coverage"]}}},
+      {"analyses", analyses},
+      {"changes",
+       ranks + shares + flips + directions + analyses["co-occurrence"]["pairs"].size() > 0},
+      {"summary", "would change " + std::to_string(ranks) + " rank(s), move " +
+                      std::to_string(shares) + " share(s), change " + std::to_string(directions) +
+                      " trend direction(s), flip " + std::to_string(flips) + " finding(s)"},
+      {"computation", how}};
   return out;
 }
 

@@ -65,10 +65,11 @@ CodebookIndex CodebookIndex::FromJson(const Json& j) {
   for (const char* vocab : {"agreement_kinds", "stakeholder_groups"}) {
     const Json* terms = OptionalMember(j, vocab);
     if (terms == nullptr) continue;
-    if (!terms->is_array()) throw InputError(std::string("codebook.") + vocab + ": expected an array");
+    if (!terms->is_array())
+      throw InputError(std::string("codebook.") + vocab + ": expected an array");
     for (size_t i = 0; i < terms->size(); ++i) {
-      const std::string id = StringMember((*terms)[i], "id",
-                                          std::string("codebook.") + vocab + "[" + std::to_string(i) + "]");
+      const std::string id = StringMember(
+          (*terms)[i], "id", std::string("codebook.") + vocab + "[" + std::to_string(i) + "]");
       (std::string(vocab) == "agreement_kinds" ? cb.kinds : cb.groups).insert(id);
     }
   }

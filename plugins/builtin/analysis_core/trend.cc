@@ -12,7 +12,8 @@ TrendConfig TrendConfig::FromJson(const Json& config) {
   auto read_int = [&](const char* key, int* out, int min) {
     if (const Json* v = OptionalMember(config, key)) {
       if (!v->is_number_integer() || v->get<int>() < min)
-        throw InputError(std::string("config.") + key + ": expected an integer >= " + std::to_string(min));
+        throw InputError(std::string("config.") + key +
+                         ": expected an integer >= " + std::to_string(min));
       *out = v->get<int>();
     }
   };
@@ -20,7 +21,8 @@ TrendConfig TrendConfig::FromJson(const Json& config) {
   read_int("period_start", &c.period_start, -100000);
   read_int("min_coded_per_year", &c.min_coded_per_year, 1);
   if (const Json* v = OptionalMember(config, "min_t")) {
-    if (!v->is_number() || v->get<double>() <= 0) throw InputError("config.min_t: expected a number > 0");
+    if (!v->is_number() || v->get<double>() <= 0)
+      throw InputError("config.min_t: expected a number > 0");
     c.min_t = v->get<double>();
   }
   return c;
@@ -73,7 +75,8 @@ Slope FitSlope(const std::vector<double>& x, const std::vector<double>& y, doubl
   for (size_t i = 0; i < x.size(); ++i) mx += x[i], my += y[i];
   mx /= n, my /= n;
   double sxx = 0, sxy = 0;
-  for (size_t i = 0; i < x.size(); ++i) sxx += (x[i] - mx) * (x[i] - mx), sxy += (x[i] - mx) * (y[i] - my);
+  for (size_t i = 0; i < x.size(); ++i)
+    sxx += (x[i] - mx) * (x[i] - mx), sxy += (x[i] - mx) * (y[i] - my);
   s.slope = sxy / sxx;
   if (x.size() < 3) {
     s.direction = "insufficient-data";
@@ -89,7 +92,8 @@ Slope FitSlope(const std::vector<double>& x, const std::vector<double>& y, doubl
   constexpr double kEpsilon = 1e-12;
   if (*s.std_error < kEpsilon) {
     s.std_error = 0.0;
-    s.direction = std::fabs(*s.slope) < kEpsilon ? "flat" : (*s.slope > 0 ? "growing" : "declining");
+    s.direction =
+        std::fabs(*s.slope) < kEpsilon ? "flat" : (*s.slope > 0 ? "growing" : "declining");
   } else {
     const double t = *s.slope / *s.std_error;
     s.direction = t >= min_t ? "growing" : (t <= -min_t ? "declining" : "no-clear-trend");
@@ -123,7 +127,8 @@ std::string Points(double share_per_year) {
 
 }  // namespace
 
-Json RenderTrend(const TrendState& state, const CodebookIndex& cb, const TrendConfig& config) {
+Json RenderTrend(const TrendState& state, const CodebookIndex& cb, const TrendConfig& config,
+                 bool with_series) {
   std::vector<int> years;
   Counts all(cb);
   for (const auto& [year, counts] : state.by_year) {
@@ -143,6 +148,10 @@ Json RenderTrend(const TrendState& state, const CodebookIndex& cb, const TrendCo
   }
   doc["coded_by_year"] = coded_by_year;
   doc["total_by_year"] = total_by_year;
+  Json cumulative_coded = Json::array();
+  int64_t running = 0;
+  for (int y : years) cumulative_coded.push_back(running += state.by_year.at(y).coded);
+  doc["cumulative_coded"] = cumulative_coded;
 
   // Periods present in the data, in order.
   auto period_of = [&](int y) {
@@ -167,38 +176,63 @@ Json RenderTrend(const TrendState& state, const CodebookIndex& cb, const TrendCo
   }
   doc["periods"] = periods;
 
-  // One series per element and per category, from a count accessor.
+  // One series per element and per category, from a count accessor. Values
+  // are gathered in plain vectors and turned into JSON once: building the
+  // arrays member by member was most of the cost of an incremental update.
+  std::vector<int> period_index;  // parallel to `years`
+  {
+    std::map<int, int> index_of;
+    for (const auto& [from, coded] : period_coded)
+      index_of.emplace(from, static_cast<int>(index_of.size()));
+    for (int y : years) period_index.push_back(index_of.at(period_of(y)));
+  }
+  std::vector<const Counts*> year_counts;
+  for (const auto& [year, counts] : state.by_year) year_counts.push_back(&counts);
+  std::vector<int64_t> period_coded_list;
+  for (const auto& [from, coded] : period_coded) period_coded_list.push_back(coded);
+  auto shares = [](const std::vector<int64_t>& counts, const std::vector<int64_t>& of) {
+    Json out = Json::array();
+    out.get_ref<Json::array_t&>().reserve(counts.size());
+    for (size_t i = 0; i < counts.size(); ++i) out.push_back(ShareJson(counts[i], of[i]));
+    return out;
+  };
+  std::vector<int64_t> coded_list, cumulative_coded_list;
+  for (const Counts* c : year_counts) {
+    coded_list.push_back(c->coded);
+    cumulative_coded_list.push_back(
+        (cumulative_coded_list.empty() ? 0 : cumulative_coded_list.back()) + c->coded);
+  }
   auto series = [&](auto count_in) {
-    Json by_year = {{"count", Json::array()}, {"share", Json::array()}};
-    Json cumulative = {{"count", Json::array()}, {"coded", Json::array()}, {"share", Json::array()}};
+    std::vector<int64_t> count(years.size()), cumulative(years.size()),
+        per_period(period_coded_list.size(), 0);
     std::vector<double> x, share;
-    int64_t cum = 0, cum_coded = 0;
-    std::map<int, int64_t> per_period;
-    for (int y : years) {
-      const Counts& c = state.by_year.at(y);
-      const int64_t n = count_in(c);
-      by_year["count"].push_back(n);
-      by_year["share"].push_back(ShareJson(n, c.coded));
-      cum += n;
-      cum_coded += c.coded;
-      cumulative["count"].push_back(cum);
-      cumulative["coded"].push_back(cum_coded);
-      cumulative["share"].push_back(ShareJson(cum, cum_coded));
-      per_period[period_of(y)] += n;
+    int64_t cum = 0;
+    for (size_t i = 0; i < years.size(); ++i) {
+      const Counts& c = *year_counts[i];
+      count[i] = count_in(c);
+      cumulative[i] = cum += count[i];
+      per_period[period_index[i]] += count[i];
       if (c.coded >= config.min_coded_per_year) {
-        x.push_back(y);
-        share.push_back(static_cast<double>(n) / static_cast<double>(c.coded));
+        x.push_back(years[i]);
+        share.push_back(static_cast<double>(count[i]) / static_cast<double>(c.coded));
       }
     }
-    Json by_period = {{"count", Json::array()}, {"share", Json::array()}};
-    for (const auto& [from, coded] : period_coded) {
-      by_period["count"].push_back(per_period[from]);
-      by_period["share"].push_back(ShareJson(per_period[from], coded));
-    }
     const Slope slope = FitSlope(x, share, config.min_t);
-    return std::make_pair(Json{{"by_year", by_year}, {"by_period", by_period},
-                               {"cumulative", cumulative}, {"trend", SlopeJson(slope)}},
-                          slope);
+    Json item = Json::object();
+    if (with_series) {
+      Json by_year = Json::object(), by_period = Json::object(), cumulative_json = Json::object();
+      by_year["share"] = shares(count, coded_list);
+      by_year["count"] = std::move(count);
+      by_period["share"] = shares(per_period, period_coded_list);
+      by_period["count"] = std::move(per_period);
+      cumulative_json["share"] = shares(cumulative, cumulative_coded_list);
+      cumulative_json["count"] = std::move(cumulative);
+      item["by_year"] = std::move(by_year);
+      item["by_period"] = std::move(by_period);
+      item["cumulative"] = std::move(cumulative_json);
+    }
+    item["trend"] = SlopeJson(slope);
+    return std::make_pair(std::move(item), slope);
   };
 
   Json elements = Json::array(), growing = Json::array(), declining = Json::array();
@@ -235,15 +269,17 @@ Json RenderTrend(const TrendState& state, const CodebookIndex& cb, const TrendCo
   const std::string rule = "share of coded agreements by year, least-squares slope at least " +
                            Fixed1(config.min_t) + " standard errors from zero";
   if (!growing.empty())
-    findings.push_back({{"id", "growing"},
-                        {"elements", growing},
-                        {"categories", growing_cats},
-                        {"text", "Growing over time (" + rule + "): " + JoinWords(growing_words) + "."}});
+    findings.push_back(
+        {{"id", "growing"},
+         {"elements", growing},
+         {"categories", growing_cats},
+         {"text", "Growing over time (" + rule + "): " + JoinWords(growing_words) + "."}});
   if (!declining.empty())
-    findings.push_back({{"id", "declining"},
-                        {"elements", declining},
-                        {"categories", declining_cats},
-                        {"text", "Declining over time (" + rule + "): " + JoinWords(declining_words) + "."}});
+    findings.push_back(
+        {{"id", "declining"},
+         {"elements", declining},
+         {"categories", declining_cats},
+         {"text", "Declining over time (" + rule + "): " + JoinWords(declining_words) + "."}});
   int fit_years = 0;
   for (int y : years) fit_years += state.by_year.at(y).coded >= config.min_coded_per_year;
   if (fit_years < 3)

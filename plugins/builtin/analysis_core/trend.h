@@ -12,10 +12,10 @@
 namespace normbase::analysis {
 
 struct TrendConfig {
-  int period_years = 5;          // width of a period
-  int period_start = 1990;       // periods are [start + k*width, start + (k+1)*width - 1]
-  double min_t = 2.0;            // |slope / std_error| needed to call a trend
-  int min_coded_per_year = 1;    // years with fewer coded agreements are left out of the fit
+  int period_years = 5;        // width of a period
+  int period_start = 1990;     // periods are [start + k*width, start + (k+1)*width - 1]
+  double min_t = 2.0;          // |slope / std_error| needed to call a trend
+  int min_coded_per_year = 1;  // years with fewer coded agreements are left out of the fit
   static TrendConfig FromJson(const Json& config);  // throws InputError
 };
 
@@ -41,9 +41,13 @@ struct Slope {
 // OLS of y on x with the classical standard error of the slope.
 Slope FitSlope(const std::vector<double>& x, const std::vector<double>& y, double min_t);
 
-// {"coverage" (+ "undated"), "years", "coded_by_year", "periods", "elements": [{element, label,
+// {"coverage" (+ "undated"), "years", "coded_by_year", "total_by_year",
+//  "cumulative_coded", "periods", "elements": [{element, label,
 //  category, by_year: {count, share}, by_period: {count, share}, cumulative: {count, share},
 //  trend: {slope, std_error, t, years, direction}}], "categories": [...], "findings"}
-Json RenderTrend(const TrendState& state, const CodebookIndex& cb, const TrendConfig& config);
+// Without `with_series` only the trend statistics and findings are rendered
+// (what impact compares), not the by_year/by_period/cumulative arrays.
+Json RenderTrend(const TrendState& state, const CodebookIndex& cb, const TrendConfig& config,
+                 bool with_series = true);
 
 }  // namespace normbase::analysis

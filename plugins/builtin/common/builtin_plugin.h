@@ -46,18 +46,18 @@ class BuiltinPlugin {
 }  // namespace normbase::builtin
 
 // Declares a built-in plugin class `Class` named `name` that runs `function`.
-#define NORMBASE_BUILTIN_PLUGIN(Class, name, kind, description, function)      \
-  namespace {                                                                  \
-  class Class : public ::normbase::builtin::BuiltinPlugin {                    \
-   public:                                                                     \
-    static constexpr const char* kName = name;                                 \
-    static constexpr const char* kVersion = "1.0.0";                           \
-    static constexpr const char* kKind = kind;                                 \
-    static constexpr const char* kDescription = description;                   \
-    using BuiltinPlugin::BuiltinPlugin;                                        \
-    ::normbase::builtin::Json Run(::normbase::sdk::Job& job) {                 \
+#define NORMBASE_BUILTIN_PLUGIN(Class, name, kind, description, function)                 \
+  namespace {                                                                             \
+  class Class : public ::normbase::builtin::BuiltinPlugin {                               \
+   public:                                                                                \
+    static constexpr const char* kName = name;                                            \
+    static constexpr const char* kVersion = "1.0.0";                                      \
+    static constexpr const char* kKind = kind;                                            \
+    static constexpr const char* kDescription = description;                              \
+    using BuiltinPlugin::BuiltinPlugin;                                                   \
+    ::normbase::builtin::Json Run(::normbase::sdk::Job& job) {                            \
       return Call(job, [](const ::normbase::builtin::Json& in) { return function(in); }); \
-    }                                                                          \
-  };                                                                           \
-  }                                                                            \
+    }                                                                                     \
+  };                                                                                      \
+  }                                                                                       \
   NORMBASE_PLUGIN(Class)

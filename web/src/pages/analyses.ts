@@ -6,7 +6,7 @@ import { api, apiOptional } from '../api';
 import { download, h, replace } from '../dom';
 import type { Page } from '../main';
 import {
-  cooccurrenceMatrix, coverageText, elementIds, frequencyRows, frequencyTable, matrixTable,
+  chartedSeries, cooccurrenceMatrix, coverageText, elementIds, frequencyRows, frequencyTable, matrixTable,
   toCsv, trendSeries, trendTable, type CodebookLike, type Table,
 } from '../shaping';
 import { reloadOn } from './common';
@@ -45,17 +45,18 @@ const kSpecs: Spec[] = [
     title: 'Trend over time',
     shape: (doc) => {
       const t = trendSeries(doc);
+      const shown = chartedSeries(t);
       return {
-        empty: t.years.length === 0 || t.series.length === 0,
+        empty: t.years.length === 0 || shown.length === 0,
         table: trendTable(t),
         option: {
           aria: { enabled: true },
           tooltip: { trigger: 'axis' },
           legend: { type: 'scroll', bottom: 0 },
-          grid: { left: 8, right: 24, top: 16, bottom: 48, containLabel: true },
+          grid: { left: 8, right: 24, top: 40, bottom: 48, containLabel: true },
           xAxis: { type: 'category', data: t.years.map(String) },
           yAxis: { type: 'value', minInterval: 1, name: 'coded agreements' },
-          series: t.series.map((s) => ({ type: 'line', name: s.label, data: s.values, smooth: false })),
+          series: shown.map((s) => ({ type: 'line', name: s.direction ? `${s.label} (${s.direction})` : s.label, data: s.values })),
         },
       };
     },
@@ -73,8 +74,8 @@ const kSpecs: Spec[] = [
           aria: { enabled: true },
           tooltip: { position: 'top' },
           grid: { left: 8, right: 8, top: 8, bottom: 64, containLabel: true },
-          xAxis: { type: 'category', data: m.labels, axisLabel: { rotate: 60, width: 140, overflow: 'truncate' }, splitArea: { show: true } },
-          yAxis: { type: 'category', data: m.labels, axisLabel: { width: 180, overflow: 'truncate' }, splitArea: { show: true } },
+          xAxis: { type: 'category', data: m.labels, axisLabel: { rotate: 60, width: 140, overflow: 'truncate' } },
+          yAxis: { type: 'category', data: m.labels, axisLabel: { width: 180, overflow: 'truncate' } },
           visualMap: { min: 0, max, calculable: true, orient: 'horizontal', left: 'center', bottom: 0, inRange: { color: ['#f0f6ff', '#1d4e89'] } },
           series: [{ type: 'heatmap', data: m.cells, label: { show: m.ids.length <= 12 } }],
         },
@@ -104,21 +105,34 @@ export const analysesPage: Page = async (main) => {
         'Analyses are not available on this server yet: they are computed by plugins on workers. The agreements page shows the coverage of the dataset meanwhile.'));
       return;
     }
+    const items: any[] = Array.isArray(list.items) ? list.items : [];
     const cards: HTMLElement[] = [];
     for (const spec of kSpecs) {
-      const doc = await apiOptional(`/analyses/${spec.name}`);
       const card = h('section', { class: 'chart-card', 'data-analysis': spec.name, 'aria-labelledby': `h-${spec.name}` },
         h('h2', { id: `h-${spec.name}` }, spec.title));
       cards.push(card);
-      if (!doc || doc.state === 'pending' || doc.state === 'running') {
-        card.append(h('p', { class: 'muted' }, doc ? 'Being computed for the newest dataset revision…' : 'Not available yet.'));
+      // The newest revision with a result; a newer one may be in the works.
+      const item = items.find((i) => i.name === spec.name);
+      const latest = item?.latest ?? {};
+      const pending = latest.state && latest.state !== 'done' && latest.dataset_revision !== item?.available_revision
+        ? `The analysis of dataset revision ${latest.dataset_revision} is ${latest.state}.` : '';
+      if (!item || item.available_revision === null || item.available_revision === undefined) {
+        card.append(h('p', { class: 'muted', 'data-state': latest.state ?? 'none' },
+          item ? `Not available yet. ${pending || `State: ${latest.state ?? 'unknown'}.`} The workers compute it.` : 'Not available on this server.'));
         continue;
       }
+      const answer = await apiOptional(`/analyses/${spec.name}?revision=${item.available_revision}`);
+      const doc = answer?.result ?? null;
+      if (!doc) {
+        card.append(h('p', { class: 'muted' }, 'Not available yet.'));
+        continue;
+      }
+      if (pending) card.append(h('p', { class: 'muted' }, pending + ' This shows the last finished one.'));
       const { option, table, empty } = spec.shape(doc, labels);
       card.append(h('p', { class: 'coverage notice' }, `Coverage: ${coverageText(doc.coverage)}`,
         doc.dataset_revision ? ` · dataset revision ${doc.dataset_revision}` : ''));
-      for (const f of Array.isArray(doc.findings) ? doc.findings : [])
-        card.append(h('p', {}, typeof f === 'string' ? f : f.text ?? ''));
+      const findings = (Array.isArray(doc.findings) ? doc.findings : []).map((f: any) => (typeof f === 'string' ? f : f?.text ?? '')).filter(Boolean);
+      if (findings.length) card.append(h('ul', { class: 'findings' }, findings.map((f: string) => h('li', {}, f))));
       if (empty) {
         card.append(h('p', { class: 'muted' }, 'No data to chart.'));
         continue;

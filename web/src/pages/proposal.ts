@@ -10,6 +10,8 @@ import { currentUser, onSessionChange } from '../session';
 import { actionsFor, diffCodings, elementIds, type Check, type CodebookLike, type ElementDiff } from '../shaping';
 import { badgeList, evidenceView, reloadOn } from './common';
 
+const pct = (v: unknown) => (typeof v === 'number' ? `${Math.round(v * 1000) / 10}%` : '–');
+
 export const proposalPage: Page = async (main, params) => {
   const id = Number(params.id);
   const codebook = await api<CodebookLike>('/codebook');
@@ -45,10 +47,12 @@ export const proposalPage: Page = async (main, params) => {
     }
   };
 
+  // What the proposal is compared with: the agreement now, or, once merged,
+  // as it was just before the merge. An add proposal has nothing before it.
   const loadCurrent = async () => {
-    // An add proposal's agreement does not exist until it is merged.
-    if (p.kind === 'add' && p.state !== 'merged') return void (current = null);
-    current = await api(`/agreements/${encodeURIComponent(p.agreement_id)}`).catch(() => null);
+    if (p.kind === 'add') return void (current = null);
+    const before = p.state === 'merged' && p.merged_dataset_revision > 1 ? `?revision=${p.merged_dataset_revision - 1}` : '';
+    current = await api(`/agreements/${encodeURIComponent(p.agreement_id)}${before}`).catch(() => null);
   };
 
   const proposed = () => {
@@ -63,7 +67,7 @@ export const proposalPage: Page = async (main, params) => {
       h('h1', {}, `#${p.id} ${p.kind}: ${rev.proposed?.title ?? p.agreement_id}`),
       h('p', {}, badgeList(p)),
       h('p', { class: 'muted' },
-        `by ${p.author_name ?? p.author} · revision ${p.revision} · based on agreement revision ${rev.base_revision ?? '–'} · opened ${formatTime(p.created_at)}`,
+        `by ${p.author_name ?? p.author} · revision ${p.revision} · ${p.kind === 'add' ? 'a new agreement' : `based on agreement revision ${rev.base_revision ?? '–'}`} · opened ${formatTime(p.created_at)}`,
         ' · ', h('a', { href: `/agreements/${p.agreement_id}`, 'data-link': true }, `agreement ${p.agreement_id}`)),
       h('div', { class: 'panel' }, h('strong', {}, 'Rationale: '), rev.rationale ?? ''),
     );
@@ -144,9 +148,10 @@ export const proposalPage: Page = async (main, params) => {
     h('div', { class: `finding ${f.severity ?? ''}` }, h('strong', {}, `${f.severity ?? 'note'}`), ` (${f.plugin ?? 'check'}): ${f.message ?? ''}`);
 
   function codingCell(c: any, side: 'current' | 'proposed', d: ElementDiff) {
-    if (!c) return h('td', { class: side }, h('span', { class: 'muted' }, side === 'current' ? 'not coded' : 'removed'));
+    const label = side === 'current' ? (p.state === 'merged' ? 'Before' : 'Current') : p.state === 'merged' ? 'Merged' : 'Proposed';
+    if (!c) return h('td', { class: side, 'data-label': label }, h('span', { class: 'muted' }, side === 'current' ? 'not coded' : 'removed'));
     const changedEvidence = new Set((side === 'current' ? d.evidenceRemoved : d.evidenceAdded).map((e) => JSON.stringify(e)));
-    return h('td', { class: side },
+    return h('td', { class: side, 'data-label': label },
       (c.evidence ?? []).map((e: any) => {
         const v = evidenceView(e);
         if (changedEvidence.has(JSON.stringify(e))) v.dataset.changed = side === 'current' ? 'removed' : 'added';
@@ -163,15 +168,16 @@ export const proposalPage: Page = async (main, params) => {
     const general = findingsFor((f) => !f.element);
     replace(
       coding,
-      h('h2', { id: 'h-coding' }, 'Coding: current and proposed'),
+      h('h2', { id: 'h-coding' }, p.state === 'merged' ? 'Coding: before the merge and merged' : 'Coding: current and proposed'),
       h('p', {}, changed.length
         ? `${diff.filter((d) => d.change === 'added').length} element(s) added, ${diff.filter((d) => d.change === 'removed').length} removed, ${diff.filter((d) => d.change === 'changed').length} changed.`
         : p.kind === 'recode' || p.kind === 'add' ? 'No change to the coding.' : `A ${p.kind} proposal: the coding is not changed.`),
-      p.kind === 'add' && !current ? h('p', { class: 'muted' }, 'A new agreement: nothing is coded yet.') : null,
+      p.kind === 'add' ? h('p', { class: 'muted' }, 'A new agreement: every coding is an addition.') : null,
       general.length ? h('div', {}, general.map(findingView)) : null,
       diff.length
         ? h('div', { class: 'table-wrap' }, h('table', { class: 'stack', id: 'coding-diff' },
-            h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, 'Element'), h('th', { scope: 'col' }, 'Current'), h('th', { scope: 'col' }, 'Proposed'))),
+            h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, 'Element'), h('th', { scope: 'col' }, p.state === 'merged' ? 'Before' : 'Current'),
+              h('th', { scope: 'col' }, p.state === 'merged' ? 'Merged' : 'Proposed'))),
             h('tbody', {}, diff.map((d) =>
               h('tr', { class: d.change, 'data-element': d.element, 'data-change': d.change },
                 h('td', { 'data-label': 'Element' }, h('strong', {}, labels.get(d.element) ?? d.element), h('div', { class: 'muted' }, `${d.element} · ${d.change}`),
@@ -199,22 +205,29 @@ export const proposalPage: Page = async (main, params) => {
     );
   }
 
+  // The impact analysis (docs/analyses.md): {status, summary, result} where
+  // result lists only what the proposal would change in the findings.
   function drawImpact() {
     const imp = p.impact;
     let body: HTMLElement;
     if (imp === undefined) body = h('p', { class: 'muted' }, 'The impact analysis is not available on this server yet.');
-    else if (imp === null) body = h('p', { class: 'muted' }, 'The impact on the dataset\'s findings is being computed.');
-    else {
-      const findings: any[] = Array.isArray(imp.findings) ? imp.findings : [];
-      const changes: any[] = Array.isArray(imp.changes) ? imp.changes : Array.isArray(imp.elements) ? imp.elements : [];
+    else if (!imp || !imp.result) {
+      const st = imp?.status ?? 'not started';
+      body = h('p', { class: 'muted', 'data-state': st }, `The impact on the dataset's findings is ${st === 'failed' || st === 'error' ? 'not available: the analysis failed' : `being computed (${st})`}.`, imp?.summary ? ` ${imp.summary}` : '');
+    } else {
+      const r = imp.result;
+      const lines: (string | HTMLElement)[] = [];
+      for (const [name, a] of Object.entries<any>(r.analyses ?? {})) {
+        for (const x of a?.ranks ?? []) lines.push(`${name}: ${labels.get(x.element) ?? x.element} moves from rank ${x.before ?? '–'} to ${x.after ?? '–'}`);
+        for (const x of a?.shares ?? []) lines.push(`${name}: ${labels.get(x.element) ?? x.element} share ${pct(x.before)} → ${pct(x.after)}`);
+        for (const x of a?.directions ?? []) lines.push(`${name}: ${labels.get(x.element) ?? x.element} trend ${x.before ?? '–'} → ${x.after ?? '–'}`);
+        for (const x of a?.pairs ?? []) lines.push(`${name}: ${labels.get(x.a) ?? x.a} with ${labels.get(x.b) ?? x.b}: ${x.before ?? 0} → ${x.after ?? 0}`);
+        for (const f of a?.findings ?? []) lines.push(h('span', {}, h('strong', {}, 'Finding changes: '), `${f.before ?? '(none)'} → ${f.after ?? '(none)'}`));
+      }
       body = h('div', {},
-        imp.summary ? h('p', {}, String(imp.summary)) : null,
-        findings.length ? h('ul', {}, findings.map((f) => h('li', {}, typeof f === 'string' ? f : f.text ?? f.message ?? JSON.stringify(f)))) : null,
-        changes.length
-          ? h('ul', {}, changes.map((c) => h('li', {}, `${labels.get(c.element) ?? c.element ?? ''}: ${c.before ?? c.from ?? '–'} → ${c.after ?? c.to ?? '–'}`)))
-          : null,
-        !imp.summary && !findings.length && !changes.length ? h('p', { class: 'muted' }, 'No change to the dataset\'s findings.') : null,
-        imp.coverage?.text ? h('p', { class: 'muted' }, imp.coverage.text) : null);
+        h('p', {}, r.summary ?? imp.summary ?? (r.changes === false ? 'No change to the dataset\'s findings.' : '')),
+        lines.length ? h('ul', { id: 'impact-list' }, lines.map((l) => h('li', {}, l))) : null,
+        r.coverage?.after?.text ? h('p', { class: 'muted' }, `Coverage after the change: ${r.coverage.after.text}`) : null);
     }
     replace(impact, h('h2', { id: 'h-impact' }, 'Impact on the findings'), body);
   }

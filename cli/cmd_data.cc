@@ -53,12 +53,16 @@ void DrawBar(size_t sent, size_t total) {
   std::cerr << line << std::flush;
 }
 
+// The ids of a report list, the first few of a long one (--json has them all).
 std::string Ids(const Json& list) {
+  constexpr size_t kShown = 20;
   std::string out;
-  for (const auto& x : list)
-    out += (out.empty() ? "" : ", ") + (x.is_string()   ? x.get<std::string>()
-                                        : x.is_object() ? x.value("id", x.dump())
-                                                        : x.dump());
+  size_t n = 0;
+  for (const auto& x : list) {
+    if (++n > kShown) break;
+    out += (out.empty() ? "" : ", ") + (x.is_string() ? x.get<std::string>() : x.dump());
+  }
+  if (list.size() > kShown) out += ", … and " + std::to_string(list.size() - kShown) + " more";
   return out;
 }
 

@@ -83,6 +83,8 @@ void Api::Handle(HttpRequest&& req, Respond respond) {
     if (res.status >= 500) spdlog::error("{} {} -> {}: {}", method, target, res.status, res.body);
     respond(std::move(res));
   };
+  if (s_.rate_limiter)
+    if (auto refused = s_.rate_limiter->Admit(req)) return timed(std::move(*refused));
   if (!match.handler) {
     // Every other path is the dashboard's (its files, or index.html for its routes).
     if (s_.web && match.allowed.empty() && !StaticFiles::IsServerPath(req.path))

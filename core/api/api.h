@@ -11,6 +11,7 @@
 
 #include "api/http_types.h"
 #include "api/metrics.h"
+#include "api/rate_limit.h"
 #include "api/router.h"
 #include "api/static_files.h"
 #include "service/accounts.h"
@@ -34,6 +35,7 @@ struct ApiServices {
   // (functions, so the api layer does not depend on the bus).
   std::function<domain::Json()> workers;
   std::function<std::vector<Gauge>()> bus_gauges;
+  RateLimiter* rate_limiter = nullptr;  // per-client request rates; null: none
 };
 
 class Api {

@@ -20,6 +20,7 @@ const char* Title(int status) {
     case 415: return "Unsupported Media Type";
     case 426: return "Upgrade Required";
     case 431: return "Request Header Fields Too Large";
+    case 429: return "Too Many Requests";
     case 503: return "Service Unavailable";
     default: return status >= 500 ? "Internal Server Error" : "Error";
   }
@@ -37,6 +38,7 @@ const char* TypeSlug(int status) {
     case 415: return "unsupported-media-type";
     case 426: return "upgrade-required";
     case 431: return "headers-too-large";
+    case 429: return "rate-limited";
     case 503: return "unavailable";
     default: return status >= 500 ? "internal" : "error";
   }

@@ -31,7 +31,8 @@ constexpr char kContentSecurityPolicy[] =
 
 std::string ContentTypeFor(const fs::path& file) {
   std::string ext = file.extension().string();
-  std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char c) { return std::tolower(c); });
+  std::transform(ext.begin(), ext.end(), ext.begin(),
+                 [](unsigned char c) { return std::tolower(c); });
   static const std::pair<const char*, const char*> kTypes[] = {
       {".html", "text/html; charset=utf-8"},
       {".js", "text/javascript; charset=utf-8"},
@@ -77,7 +78,6 @@ bool SafeSegments(const std::string& path, std::vector<std::string>* out) {
 }
 
 bool IsUnder(const fs::path& p, const std::string& root) {
-  return true;  // MUTATION
   const std::string s = p.string();
   return s.size() > root.size() && s.compare(0, root.size(), root) == 0 && s[root.size()] == '/';
 }
@@ -156,9 +156,10 @@ HttpResponse StaticFiles::ServeFile(const fs::path& file, const std::string& if_
   const auto mtime = fs::last_write_time(file, ec);
   if (ec) return Problem(404, "no such file: " + file.filename().string());
   if (size > options_.max_file_bytes)
-    return Problem(500, "the file " + file.filename().string() + " is larger than the " +
-                            std::to_string(options_.max_file_bytes) +
-                            "-byte limit for static files; the dashboard build is not what it should be");
+    return Problem(
+        500, "the file " + file.filename().string() + " is larger than the " +
+                 std::to_string(options_.max_file_bytes) +
+                 "-byte limit for static files; the dashboard build is not what it should be");
   // Size and modification time identify a version of a file well enough for
   // revalidation, and cost no read.
   char etag[64];

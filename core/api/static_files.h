@@ -29,8 +29,8 @@
 namespace normbase::api {
 
 struct StaticFilesOptions {
-  std::string root;                     // folder with index.html; empty or missing: not built
-  size_t max_file_bytes = 16u << 20;    // larger files are refused (500), never read
+  std::string root;                   // folder with index.html; empty or missing: not built
+  size_t max_file_bytes = 16u << 20;  // larger files are refused (500), never read
 };
 
 class StaticFiles {

@@ -422,6 +422,7 @@ class JobBroker::Impl {
       default: report.outcome = service::JobOutcome::kFailed; break;
     }
     if (report.outcome == service::JobOutcome::kOk) report.output = r.output();
+    stats_local_.result_bytes_in += r.output().size() + r.message().size();
     if (report.outcome == service::JobOutcome::kTimedOut) {
       ++stats_local_.timeouts;
       w.zombies.insert(r.job_id());  // its thread is still stuck: the slot stays taken
@@ -602,8 +603,10 @@ class JobBroker::Impl {
     msg->set_plugin(job.plugin);
     msg->set_attempt(dispatch);
     msg->set_timeout_ms(static_cast<uint32_t>(o_.job_timeout_ms));
+    const size_t input_bytes = input->size();
     msg->set_input(std::move(*input));
     if (!Send(w, env)) return false;
+    stats_local_.job_bytes_out += input_bytes;
     Lease l{job.id, job.plugin, w.identity, dispatch, job.isolate, now, deadline, 0, ""};
     leases_[job.id] = l;
     w.leased.insert(job.id);

@@ -50,6 +50,7 @@ struct BrokerStats {
   uint64_t workers = 0, queued = 0, in_flight = 0;
   uint64_t dispatched = 0, results = 0, stale_results = 0, malformed = 0, refused_hellos = 0;
   uint64_t workers_lost = 0, timeouts = 0, messages_in = 0, messages_out = 0;
+  uint64_t job_bytes_out = 0, result_bytes_in = 0;  // payload sizes, for capacity planning
 };
 
 class JobBroker {

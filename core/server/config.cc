@@ -75,6 +75,18 @@ void AddServerOptions(CLI::App& app, ServerConfig& c) {
       ->capture_default_str()->group(limits);
   app.add_option("--page-limit", c.service.max_page, "Largest page size of a list")
       ->capture_default_str()->group(limits);
+  app.add_option("--rate-limit.token", c.rate_limit.token_per_second,
+                 "Requests per second one account may make, all its tokens together (429 beyond; 0: no limit)")
+      ->check(CLI::NonNegativeNumber)->capture_default_str()->group(limits);
+  app.add_option("--rate-limit.token-burst", c.rate_limit.token_burst,
+                 "Requests an account may make at once before its rate applies (0: two seconds' worth)")
+      ->check(CLI::NonNegativeNumber)->capture_default_str()->group(limits);
+  app.add_option("--rate-limit.ip", c.rate_limit.ip_per_second,
+                 "Requests per second from one address without a valid token (429 beyond; 0: no limit)")
+      ->check(CLI::NonNegativeNumber)->capture_default_str()->group(limits);
+  app.add_option("--rate-limit.ip-burst", c.rate_limit.ip_burst,
+                 "Requests an address may make at once before its rate applies (0: two seconds' worth)")
+      ->check(CLI::NonNegativeNumber)->capture_default_str()->group(limits);
   auto* live = "Live stream";
   app.add_option("--allowed-origin", c.allowed_origins,
                  "Browser origin allowed to open the live stream (repeatable); the server's own origin always is")

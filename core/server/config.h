@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "api/http_server.h"
+#include "api/rate_limit.h"
 #include "bus/job_broker.h"
 #include "server/worker_supervisor.h"
 #include "service/common.h"
@@ -30,6 +31,7 @@ struct ServerConfig {
   std::string log_level = "info";
   std::string config_file;  // already applied by main (see ConfigFileArgs)
   api::HttpServerOptions http;
+  api::RateLimitOptions rate_limit;  // per-account and per-address request rates
   api::StreamHooks stream;  // limits of the live stream (hub and admission are wired in main)
   stream::EventHubOptions hub;
   std::vector<std::string> allowed_origins;

@@ -135,9 +135,13 @@ int RunServer(ServerConfig& config, const sigset_t& signals) {
         g("normbase_bus_workers_lost_total", "Workers that fell silent", double(b.workers_lost)),
         g("normbase_bus_timeouts_total", "Job attempts that timed out", double(b.timeouts)),
         g("normbase_bus_messages_in_total", "Messages received on the bus", double(b.messages_in)),
-        g("normbase_bus_messages_out_total", "Messages sent on the bus", double(b.messages_out))};
+        g("normbase_bus_messages_out_total", "Messages sent on the bus", double(b.messages_out)),
+        g("normbase_bus_job_bytes_out_total", "Bytes of job inputs sent", double(b.job_bytes_out)),
+        g("normbase_bus_result_bytes_in_total", "Bytes of results received", double(b.result_bytes_in))};
   };
-  api::Api api_routes({catalog, proposals, accounts, importer, **store, metrics, &web, &jobs, workers_view, bus_gauges});
+  api::RateLimiter rate_limiter(config.rate_limit, accounts);
+  api::Api api_routes({catalog, proposals, accounts, importer, **store, metrics, &web, &jobs, workers_view, bus_gauges,
+                       rate_limiter.enabled() ? &rate_limiter : nullptr});
 
   if (auto sum = catalog.Summary(); sum.ok())
     spdlog::info("{} dataset revision {}: {} agreements, {} of them coded (the others have no codings yet)",

@@ -38,14 +38,14 @@ std::unique_ptr<LoadedPlugin> LoadedPlugin::Load(const std::string& path, std::s
 
 LoadedPlugin::~LoadedPlugin() { dlclose(handle_); }
 
-RunOutcome LoadedPlugin::Run(const std::string& config_json, const std::string& input) const {
+RunOutcome LoadedPlugin::Run(const std::string& config_json, const std::string& input,
+                             const nb_host* host) const {
   void* instance =
       descriptor_->create ? descriptor_->create(config_json.data(), config_json.size()) : nullptr;
   char* output = nullptr;
   size_t output_len = 0;
   RunOutcome outcome;
-  outcome.code =
-      descriptor_->run(instance, input.data(), input.size(), nullptr, &output, &output_len);
+  outcome.code = descriptor_->run(instance, input.data(), input.size(), host, &output, &output_len);
   if (output != nullptr) {
     outcome.output.assign(output, output_len);
     descriptor_->free_output(output);

@@ -28,8 +28,10 @@ class LoadedPlugin {
 
   const nb_plugin& descriptor() const { return *descriptor_; }
   // Creates an instance with `config_json` (the plugin may keep none) and runs
-  // one job on it; the output buffer is released through free_output().
-  RunOutcome Run(const std::string& config_json, const std::string& input) const;
+  // one job on it with the host services `host` (may be null); the output
+  // buffer is released through free_output().
+  RunOutcome Run(const std::string& config_json, const std::string& input,
+                 const nb_host* host = nullptr) const;
 
  private:
   LoadedPlugin(void* handle, const nb_plugin* d) : handle_(handle), descriptor_(d) {}

@@ -4,6 +4,7 @@
 //   "garbage"    returns non-JSON as success "fail"      a failed check with a finding
 //   "sleep:N"    sleeps N ms, then passes    "abort"     calls abort()
 //   "big:N"      passes with N bytes of summary padding
+//   "sleep-once:N" sleeps N ms on the first dispatch only (recovery benchmarks)
 // Anything else passes. Test-only: never installed.
 #include <chrono>
 #include <csignal>
@@ -33,8 +34,9 @@ class Fault {
     if (what == "hang")
       for (volatile bool forever = true; forever;) {
       }
-    if (what.rfind("sleep:", 0) == 0) {
-      const int ms = std::atoi(what.c_str() + 6);
+    const bool first = !in.contains("job") || in["job"].value("attempt", 1) == 1;
+    if (what.rfind("sleep:", 0) == 0 || (first && what.rfind("sleep-once:", 0) == 0)) {
+      const int ms = std::atoi(what.c_str() + what.find(':') + 1);
       for (int i = 0; i < ms / 10; ++i) {
         std::this_thread::sleep_for(std::chrono::milliseconds(10));
         if (i % 20 == 0) job.Progress(double(i) / (ms / 10.0), "sleeping");

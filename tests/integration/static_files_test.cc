@@ -37,8 +37,8 @@ class StaticFilesTest : public SharedServerTest {
     Write(root / "favicon.svg", "<svg xmlns=\"http://www.w3.org/2000/svg\"/>");
     Write(root / ".env", "SECRET=1");
     Write(base_ / "secret.txt", kSecret);
-    fs::create_symlink(base_ / "secret.txt", root / "leak.txt");        // points out of the root
-    fs::create_symlink(root / "favicon.svg", root / "alias.svg");       // stays inside
+    fs::create_symlink(base_ / "secret.txt", root / "leak.txt");   // points out of the root
+    fs::create_symlink(root / "favicon.svg", root / "alias.svg");  // stays inside
     // Larger than the 16 MiB cap without using the disk: a sparse file.
     std::ofstream(root / "huge.bin").close();
     fs::resize_file(root / "huge.bin", (16u << 20) + 1);
@@ -80,9 +80,11 @@ TEST_F(StaticFilesTest, EtagRevalidatesAndChangesWithTheFile) {
   auto same = c.Request("GET", "/favicon.svg", "", {{"If-None-Match", etag}});
   EXPECT_TRUE(IsStatus(same, 304));
   EXPECT_TRUE(same.body.empty());
-  EXPECT_TRUE(IsStatus(c.Request("GET", "/favicon.svg", "", {{"If-None-Match", "\"other\""}}), 200));
+  EXPECT_TRUE(
+      IsStatus(c.Request("GET", "/favicon.svg", "", {{"If-None-Match", "\"other\""}}), 200));
   // A rebuilt file is served without a restart, under a new ETag.
-  Write(Root() / "favicon.svg", "<svg xmlns=\"http://www.w3.org/2000/svg\"><title>v2</title></svg>");
+  Write(Root() / "favicon.svg",
+        "<svg xmlns=\"http://www.w3.org/2000/svg\"><title>v2</title></svg>");
   auto changed = c.Request("GET", "/favicon.svg", "", {{"If-None-Match", etag}});
   ASSERT_TRUE(IsStatus(changed, 200));
   EXPECT_NE(changed.body.find("v2"), std::string::npos);
@@ -91,19 +93,22 @@ TEST_F(StaticFilesTest, EtagRevalidatesAndChangesWithTheFile) {
 
 TEST_F(StaticFilesTest, DashboardRoutesGetIndexMissingAssetsAre404) {
   HttpClient c = ClientFor(*server_);
-  for (const char* route : {"/proposals", "/proposals/12", "/agreements/paris-call-2018", "/analyses/"}) {
+  for (const char* route :
+       {"/proposals", "/proposals/12", "/agreements/paris-call-2018", "/analyses/"}) {
     auto r = c.Get(route);
     EXPECT_TRUE(IsStatus(r, 200)) << route;
     EXPECT_EQ(r.body, kIndex) << route;
     EXPECT_EQ(r.header("cache-control"), "no-cache") << route;
   }
-  for (const char* missing : {"/assets/index-Missing.js", "/assets/nothing", "/logo.png", "/proposals/12.json"})
+  for (const char* missing :
+       {"/assets/index-Missing.js", "/assets/nothing", "/logo.png", "/proposals/12.json"})
     EXPECT_TRUE(IsProblem(c.Get(missing), 404, "no such file")) << missing;
 }
 
 TEST_F(StaticFilesTest, ServerPathsAreNeverFiles) {
   HttpClient c = ClientFor(*server_);
-  for (const char* target : {"/api", "/api/", "/api/v1/nope", "/api/v2/index.html", "/healthz/x", "/metrics/index.html"})
+  for (const char* target :
+       {"/api", "/api/", "/api/v1/nope", "/api/v2/index.html", "/healthz/x", "/metrics/index.html"})
     EXPECT_TRUE(IsProblem(c.Get(target), 404, "no such endpoint")) << target;
   auto agreements = c.Get("/api/v1/agreements?limit=1");
   ASSERT_TRUE(IsStatus(agreements, 200));
@@ -113,15 +118,17 @@ TEST_F(StaticFilesTest, ServerPathsAreNeverFiles) {
 
 TEST_F(StaticFilesTest, NothingOutsideTheRootIsServed) {
   HttpClient c = ClientFor(*server_);
-  for (const char* target : {"/../secret.txt", "/%2e%2e/secret.txt", "/assets/%2E%2E/%2e%2e/secret.txt",
-                             "/assets/..%2f..%2fsecret.txt", "/leak.txt", "/.env", "/assets/./index-Ab12Cd34.js",
-                             "/%00index.html", "/assets\\..\\..\\secret.txt"}) {
+  for (const char* target :
+       {"/../secret.txt", "/%2e%2e/secret.txt", "/assets/%2E%2E/%2e%2e/secret.txt",
+        "/assets/..%2f..%2fsecret.txt", "/leak.txt", "/.env", "/assets/./index-Ab12Cd34.js",
+        "/%00index.html", "/assets\\..\\..\\secret.txt"}) {
     auto r = c.Get(target);
     EXPECT_EQ(r.body.find(kSecret), std::string::npos) << target;
     EXPECT_TRUE(IsProblem(r, 404, "no such file")) << target << ": " << r.status << " " << r.body;
   }
   // The raw request line, exactly as a hostile client would send it.
-  const std::string raw = c.SendRaw("GET /../../secret.txt HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+  const std::string raw =
+      c.SendRaw("GET /../../secret.txt HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
   EXPECT_EQ(raw.find(kSecret), std::string::npos) << raw;
   EXPECT_NE(raw.find(" 404 "), std::string::npos) << raw;
   // A symlink that stays inside the root is followed.

@@ -161,6 +161,31 @@ TEST(PluginAbi, ABadInstanceConfigurationIsReportedNotIgnored) {
   EXPECT_NE(out.output.find("config.period_years"), std::string::npos) << out.output;
 }
 
+// The host's services reach a long job: progress reports, and a cancelled job
+// stops with NB_PLUGIN_FAILED.
+TEST(PluginAbi, ProgressAndCancellationThroughTheHost) {
+  auto plugin = Load("element-frequency");
+  ASSERT_NE(plugin, nullptr);
+  Json agreements = Json::array();
+  for (int i = 0; i < 10000; ++i)
+    agreements.push_back(testing::Record("a" + std::to_string(i), 2000 + i % 20, {"human-rights"}));
+  const std::string job = testing::DatasetJob(agreements).dump();
+  struct State {
+    int progress_calls = 0;
+    bool cancel = false;
+  } state;
+  nb_host host{&state,
+               [](void* ctx, double, const char*) { ++static_cast<State*>(ctx)->progress_calls; },
+               [](void* ctx) { return static_cast<State*>(ctx)->cancel ? 1 : 0; }};
+  RunOutcome out = plugin->Run("{}", job, &host);
+  ASSERT_EQ(out.code, NB_PLUGIN_OK) << out.output;
+  EXPECT_GT(state.progress_calls, 0);
+  state.cancel = true;
+  out = plugin->Run("{}", job, &host);
+  EXPECT_EQ(out.code, NB_PLUGIN_FAILED);
+  EXPECT_NE(out.output.find("cancelled"), std::string::npos) << out.output;
+}
+
 TEST(PluginAbi, NotAPluginIsRefusedWithAMessage) {
   std::string error;
   EXPECT_EQ(LoadedPlugin::Load(std::string(NORMBASE_PLUGIN_BUILD_DIR) + "/no-such.so", &error),

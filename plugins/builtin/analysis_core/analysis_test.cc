@@ -250,9 +250,9 @@ TEST(Incremental, EqualsFullRecomputationOnRandomChanges) {
   };
   using JobFn = Json (*)(const Json&);
   const std::vector<std::pair<std::string, JobFn>> analyses = {
-      {"element-frequency", &RunFrequencyJob},
-      {"trend", &RunTrendJob},
-      {"co-occurrence", &RunCooccurrenceJob}};
+      {"element-frequency", [](const Json& j) { return RunFrequencyJob(j); }},
+      {"trend", [](const Json& j) { return RunTrendJob(j); }},
+      {"co-occurrence", [](const Json& j) { return RunCooccurrenceJob(j); }}};
   std::map<std::string, Json> previous;
   for (const auto& [name, fn] : analyses) previous[name] = fn(DatasetJob(as_array(), 1));
   int next_id = 1000;
@@ -318,6 +318,25 @@ TEST(Incremental, RejectsChangesThatDoNotMatchTheState) {
   const Json redone = RunFrequencyJob(job);
   EXPECT_EQ(redone["computation"]["mode"], "full");
   EXPECT_TRUE(redone["computation"].contains("fallback"));
+}
+
+TEST(Jobs, ALongJobNoticesCancellationAndReportsProgress) {
+  Json agreements = Json::array();
+  for (int i = 0; i < 10000; ++i)
+    agreements.push_back(Record("a" + std::to_string(i), 2000 + i % 20, {"human-rights"}));
+  const Json job = DatasetJob(agreements);
+  std::vector<double> progress;
+  JobHooks hooks;
+  hooks.progress = [&](double f) { progress.push_back(f); };
+  const Json done = RunTrendJob(job, &hooks);
+  EXPECT_EQ(done["coverage"]["coded"], 10000);
+  ASSERT_FALSE(progress.empty());
+  EXPECT_TRUE(std::is_sorted(progress.begin(), progress.end()));
+  EXPECT_LT(progress.back(), 1.0);
+  int polls = 0;
+  hooks.cancelled = [&] { return ++polls >= 2; };
+  EXPECT_THROW(RunTrendJob(job, &hooks), Cancelled);
+  EXPECT_EQ(polls, 2);  // stopped at the second check, not at the end
 }
 
 TEST(Jobs, BadInputNamesTheMember) {

@@ -61,6 +61,7 @@ Json ConfigOf(const Json& input) {
 
 struct DatasetInput {
   CodebookIndex cb;
+  const JobHooks* hooks = nullptr;
   int64_t revision = 0;
   const Json* agreements = nullptr;  // may be absent on the incremental path
   const Json* previous_state = nullptr;
@@ -142,7 +143,7 @@ State BuildState(const DatasetInput& in, Json* computation, std::vector<Row>* ro
       (*computation)["fallback"] = e.what();  // say why the full path ran
     }
   }
-  *rows = RowsFromRecords(*in.agreements, in.cb);
+  *rows = RowsFromRecords(*in.agreements, in.cb, in.hooks);
   *have_rows = true;
   State state(in.cb);
   for (const Row& row : *rows) state.Apply(row, in.cb, +1);
@@ -160,8 +161,9 @@ Json Wrap(const char* name, const DatasetInput& in, Json doc, Json state, Json c
 
 }  // namespace
 
-Json RunFrequencyJob(const Json& input) {
-  const DatasetInput in = ParseDatasetInput(input, "dataset");
+Json RunFrequencyJob(const Json& input, const JobHooks* hooks) {
+  DatasetInput in = ParseDatasetInput(input, "dataset");
+  in.hooks = hooks;
   const FrequencyConfig config = FrequencyConfig::FromJson(in.config);
   Json computation = Json::object();
   std::vector<Row> rows;
@@ -171,8 +173,9 @@ Json RunFrequencyJob(const Json& input) {
               state.ToJson(in.cb), computation);
 }
 
-Json RunTrendJob(const Json& input) {
-  const DatasetInput in = ParseDatasetInput(input, "dataset");
+Json RunTrendJob(const Json& input, const JobHooks* hooks) {
+  DatasetInput in = ParseDatasetInput(input, "dataset");
+  in.hooks = hooks;
   const TrendConfig config = TrendConfig::FromJson(in.config);
   Json computation = Json::object();
   std::vector<Row> rows;
@@ -181,8 +184,9 @@ Json RunTrendJob(const Json& input) {
   return Wrap("trend", in, RenderTrend(state, in.cb, config), state.ToJson(in.cb), computation);
 }
 
-Json RunCooccurrenceJob(const Json& input) {
-  const DatasetInput in = ParseDatasetInput(input, "dataset");
+Json RunCooccurrenceJob(const Json& input, const JobHooks* hooks) {
+  DatasetInput in = ParseDatasetInput(input, "dataset");
+  in.hooks = hooks;
   const CooccurrenceConfig config = CooccurrenceConfig::FromJson(in.config);
   Json computation = Json::object();
   std::vector<Row> rows;
@@ -193,7 +197,7 @@ Json RunCooccurrenceJob(const Json& input) {
   const bool want_nearest =
       !config.nearest_to.empty() || state.counts.coded <= config.nearest_all_max;
   if (!have_rows && want_nearest && in.agreements != nullptr) {
-    rows = RowsFromRecords(*in.agreements, in.cb);
+    rows = RowsFromRecords(*in.agreements, in.cb, in.hooks);
     have_rows = true;
   }
   return Wrap("co-occurrence", in,
@@ -201,7 +205,7 @@ Json RunCooccurrenceJob(const Json& input) {
               state.ToJson(in.cb), computation);
 }
 
-Json RunInterCoderJob(const Json& input) {
+Json RunInterCoderJob(const Json& input, const JobHooks* hooks) {
   if (!input.is_object()) throw InputError("job input: expected an object");
   const CodebookIndex cb = CodebookIndex::FromJson(Member(input, "codebook", "input"));
   const Json& dataset = Member(input, "dataset", "input");
@@ -210,7 +214,7 @@ Json RunInterCoderJob(const Json& input) {
       CoderCodingsFromJson(Member(input, "codings", "input"), cb);
   int64_t coded = 0, total = 0;
   if (const Json* agreements = OptionalMember(dataset, "agreements")) {
-    for (const Row& row : RowsFromRecords(*agreements, cb)) ++total, coded += row.coded;
+    for (const Row& row : RowsFromRecords(*agreements, cb, hooks)) ++total, coded += row.coded;
   } else {
     // Without the records, coverage is over the agreements the codings name.
     std::set<std::string> ids;
@@ -356,7 +360,7 @@ State Baseline(const Json* baseline, const char* name, const CodebookIndex& cb,
 
 }  // namespace
 
-Json RunImpactJob(const Json& input) {
+Json RunImpactJob(const Json& input, const JobHooks* hooks) {
   if (!input.is_object()) throw InputError("job input: expected an object");
   if (const Json* s = OptionalMember(input, "scope"); s && *s != "proposal")
     throw InputError("scope: impact runs with scope \"proposal\", not " + s->dump());
@@ -392,7 +396,7 @@ Json RunImpactJob(const Json& input) {
     if (!have_rows) {
       if (agreements == nullptr)
         throw InputError("dataset.agreements is required when the baseline has no usable state");
-      rows = RowsFromRecords(*agreements, cb);
+      rows = RowsFromRecords(*agreements, cb, hooks);
       have_rows = true;
     }
     return rows;

@@ -10,20 +10,21 @@
 // is recomputed in full when the agreements are present, and the job is bad
 // input otherwise. The result says which path ran in "computation".
 //
-// All throw InputError on malformed input.
+// All throw InputError on malformed input, and Cancelled when `hooks` say the
+// job was cancelled while the records were read.
 #pragma once
 
 #include "model.h"
 
 namespace normbase::analysis {
 
-Json RunFrequencyJob(const Json& input);
-Json RunTrendJob(const Json& input);
-Json RunCooccurrenceJob(const Json& input);
-Json RunInterCoderJob(const Json& input);
+Json RunFrequencyJob(const Json& input, const JobHooks* hooks = nullptr);
+Json RunTrendJob(const Json& input, const JobHooks* hooks = nullptr);
+Json RunCooccurrenceJob(const Json& input, const JobHooks* hooks = nullptr);
+Json RunInterCoderJob(const Json& input, const JobHooks* hooks = nullptr);
 // Scope "proposal": the difference a proposal would make to element
 // frequency, trend and co-occurrence. Uses the baseline results' states when
 // given (cost independent of the dataset size), else recomputes the baseline.
-Json RunImpactJob(const Json& input);
+Json RunImpactJob(const Json& input, const JobHooks* hooks = nullptr);
 
 }  // namespace normbase::analysis

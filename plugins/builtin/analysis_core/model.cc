@@ -114,13 +114,21 @@ Row RowFromRecord(const Json& record, const CodebookIndex& codebook, bool* retir
   return row;
 }
 
-std::vector<Row> RowsFromRecords(const Json& agreements, const CodebookIndex& codebook) {
+std::vector<Row> RowsFromRecords(const Json& agreements, const CodebookIndex& codebook,
+                                 const JobHooks* hooks) {
   if (!agreements.is_array()) throw InputError("dataset.agreements: expected an array");
+  // Often enough to stop within milliseconds, rarely enough to cost nothing.
+  constexpr size_t kCheckEvery = 4096;
   std::vector<Row> rows;
   rows.reserve(agreements.size());
-  for (const Json& record : agreements) {
+  for (size_t i = 0; i < agreements.size(); ++i) {
+    if (hooks != nullptr && i % kCheckEvery == kCheckEvery - 1) {
+      if (hooks->cancelled && hooks->cancelled()) throw Cancelled();
+      if (hooks->progress)
+        hooks->progress(static_cast<double>(i) / static_cast<double>(agreements.size()));
+    }
     bool retired = false;
-    Row row = RowFromRecord(record, codebook, &retired);
+    Row row = RowFromRecord(agreements[i], codebook, &retired);
     if (!retired) rows.push_back(std::move(row));
   }
   return rows;

@@ -9,6 +9,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <stdexcept>
@@ -68,8 +69,26 @@ struct Row {
 // records (`"retired": true`) are rows with retired set; callers skip them.
 Row RowFromRecord(const Json& record, const CodebookIndex& codebook, bool* retired = nullptr);
 
-// Rows of every non-retired record of `agreements` (a JSON array).
-std::vector<Row> RowsFromRecords(const Json& agreements, const CodebookIndex& codebook);
+// What the host offers a long job: whether it has been cancelled (deadline
+// passed, worker draining) and a place to report progress in [0, 1]. Either
+// may be empty.
+struct JobHooks {
+  std::function<bool()> cancelled;
+  std::function<void(double)> progress;
+};
+
+// Thrown when JobHooks::cancelled answered true; the plugin layer reports it
+// as a failure (NB_PLUGIN_FAILED), not as bad input.
+class Cancelled : public std::runtime_error {
+ public:
+  Cancelled() : std::runtime_error("cancelled by the host") {}
+};
+
+// Rows of every non-retired record of `agreements` (a JSON array): the one
+// pass over the whole dataset, so it is where a long job reports progress
+// and notices cancellation (every few thousand records).
+std::vector<Row> RowsFromRecords(const Json& agreements, const CodebookIndex& codebook,
+                                 const JobHooks* hooks = nullptr);
 
 // {"coded": C, "total": T, "text": "C of T agreements coded"}
 Json CoverageJson(int64_t coded, int64_t total);

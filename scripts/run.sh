@@ -5,5 +5,7 @@ set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 "$root/scripts/install-deps.sh"
 "$root/scripts/build.sh" -DNORMBASE_TESTS=OFF
+# The dashboard is optional: the API runs without it.
+"$root/scripts/build-web.sh" || echo "run.sh: the dashboard was not built; the API works without it" >&2
 cd "$root"
 exec "${BUILD_DIR:-$root/build}/core/normbase-server" "$@"

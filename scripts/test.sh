@@ -5,11 +5,7 @@ set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 "$root/scripts/install-deps.sh"
 # The web dashboard: built to web/dist, which the web.e2e test serves and drives in Chromium.
-if ! node -e 'const [a, b] = process.versions.node.split(".").map(Number); process.exit(a > 20 || (a === 20 && b >= 19) ? 0 : 1)'; then
-  echo "test.sh: Node.js $(node --version) is too old to build the web dashboard (Vite 7 needs 20.19+); web.unit and web.e2e will fail" >&2
-else
-  (cd "$root/web" && npm ci --no-audit --no-fund --loglevel=error && npm run build --silent)
-fi
+"$root/scripts/build-web.sh" || echo "test.sh: no dashboard build; web.unit and web.e2e will fail" >&2
 if [ "${SANITIZE:-0}" = 1 ]; then
   export BUILD_DIR="${BUILD_DIR:-$root/build-asan}" BUILD_TYPE=Debug
   "$root/scripts/build.sh" -DNORMBASE_TESTS=ON -DNORMBASE_SANITIZE=ON

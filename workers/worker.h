@@ -33,7 +33,7 @@ struct WorkerOptions {
   int drain_timeout_ms = 30000;
   int max_backoff_ms = 30000;
   size_t max_message_bytes = 64u << 20;
-  size_t memory_limit_mb = 0;    // RLIMIT_AS for the whole process; 0: none
+  size_t memory_limit_mb = 4096; // RLIMIT_AS for the whole process; 0: none
 };
 
 // Exit codes of Run().

@@ -12,6 +12,7 @@
 #include <boost/beast/websocket.hpp>
 #include <deque>
 #include <mutex>
+#include <optional>
 #include <thread>
 #include <vector>
 
@@ -242,8 +243,12 @@ class Session : public std::enable_shared_from_this<Session> {
     stream_.expires_never();  // the handler may take a while (a durable write)
     Respond respond = [self = shared_from_this(), keep_alive, version, head](HttpResponse r) {
       net::post(self->stream_.get_executor(), [self, r = std::move(r), keep_alive, version, head]() mutable {
-        if (head) r.body.clear();
-        self->Write(std::move(r), keep_alive, version);
+        std::optional<size_t> head_length;
+        if (head) {
+          head_length = r.body.size();  // HEAD: the headers of the GET, no body
+          r.body.clear();
+        }
+        self->Write(std::move(r), keep_alive, version, head_length);
       });
     };
     try {
@@ -268,7 +273,7 @@ class Session : public std::enable_shared_from_this<Session> {
         ->Run(parser_->release());
   }
 
-  void Write(HttpResponse r, bool keep_alive, unsigned version) {
+  void Write(HttpResponse r, bool keep_alive, unsigned version, std::optional<size_t> head_length = {}) {
     auto res = std::make_shared<http::response<http::string_body>>(
         static_cast<http::status>(r.status), version);
     res->set(http::field::server, kServerName);
@@ -279,6 +284,7 @@ class Session : public std::enable_shared_from_this<Session> {
     res->keep_alive(keep_alive);
     res->body() = std::move(r.body);
     res->prepare_payload();
+    if (head_length) res->content_length(*head_length);
     stream_.expires_after(kWriteTimeout);
     http::async_write(stream_, *res,
                       [self = shared_from_this(), res, keep_alive](beast::error_code ec, std::size_t) {

@@ -352,6 +352,22 @@ TEST_F(ExternalWorkersTest, OverTcpCurveZmqLetsAllowedWorkersInAndRefusesOthers)
       << server.output();
 }
 
+TEST_F(ExternalWorkersTest, APluginThatExceedsTheMemoryLimitFailsItsJobNotTheWorker) {
+#if defined(__SANITIZE_ADDRESS__)
+  GTEST_SKIP() << "RLIMIT_AS does not mix with AddressSanitizer's shadow memory";
+#endif
+  ServerProcess server(BusArgs({"--bus.endpoint", endpoint_}));
+  ASSERT_TRUE(server.Start()) << server.output();
+  HttpClient admin = ClientFor(server, server.admin_token());
+  auto w = Worker({"--memory-limit-mb", "512"});
+  const int64_t greedy = Propose(admin, "alloc:2048");
+  ASSERT_TRUE(Eventually([&] { return CheckIs(admin, greedy, "error"); })) << Check(admin, greedy).dump() << w->output();
+  EXPECT_NE(Check(admin, greedy).value("summary", "").find("bad_alloc"), std::string::npos) << Check(admin, greedy).dump();
+  const int64_t modest = Propose(admin, "alloc:16");
+  EXPECT_TRUE(Eventually([&] { return CheckIs(admin, modest, "passed"); })) << Check(admin, modest).dump();
+  EXPECT_TRUE(w->running());
+}
+
 TEST_F(ExternalWorkersTest, AWorkerWrittenInPythonFromTheSpecRunsChecks) {
   ServerProcess server(BusArgs({"--bus.endpoint", endpoint_, "--jobs.checks", "title-style"}));
   ASSERT_TRUE(server.Start()) << server.output();

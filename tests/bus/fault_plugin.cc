@@ -5,10 +5,13 @@
 //   "sleep:N"    sleeps N ms, then passes    "abort"     calls abort()
 //   "big:N"      passes with N bytes of summary padding
 //   "sleep-once:N" sleeps N ms on the first dispatch only (recovery benchmarks)
+//   "alloc:N"    allocates and touches N MiB (memory limits)
 // Anything else passes. Test-only: never installed.
 #include <chrono>
 #include <csignal>
 #include <cstdlib>
+#include <stdexcept>
+#include <vector>
 #include <string>
 #include <thread>
 
@@ -41,6 +44,10 @@ class Fault {
         std::this_thread::sleep_for(std::chrono::milliseconds(10));
         if (i % 20 == 0) job.Progress(double(i) / (ms / 10.0), "sleeping");
       }
+    }
+    if (what.rfind("alloc:", 0) == 0) {
+      std::vector<char> block(size_t(std::atoi(what.c_str() + 6)) << 20, 1);  // throws std::bad_alloc past the limit
+      if (block.back() != 1) throw std::runtime_error("unreachable");
     }
     if (what == "fail")
       return {{"status", "failed"},

@@ -12,6 +12,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <future>
+#include <nlohmann/json.hpp>
 #include <string>
 
 #include "domain/csv.h"

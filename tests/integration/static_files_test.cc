@@ -148,6 +148,8 @@ TEST_F(StaticFilesTest, OnlyGetAndHeadAndTheSizeCap) {
   EXPECT_TRUE(IsStatus(head, 200));
   EXPECT_TRUE(head.body.empty());
   EXPECT_EQ(head.header("content-type"), "text/html; charset=utf-8");
+  // HEAD says how long the GET's body is (RFC 9110 9.3.2).
+  EXPECT_EQ(head.header("content-length"), std::to_string(c.Get("/").body.size()));
   auto huge = c.Get("/huge.bin");
   EXPECT_TRUE(IsProblem(huge, 500, "larger than the 16777216-byte limit"));
 }

@@ -54,7 +54,10 @@ std::set<std::string> PartyWords(const Json* parties) {
   if (parties != nullptr && parties->is_string()) text = parties->get<std::string>();
   if (parties != nullptr && parties->is_array())
     for (const Json& p : *parties)
-      if (p.is_string()) text += " " + p.get<std::string>();
+      if (p.is_string()) {
+        text += ' ';
+        text += p.get_ref<const std::string&>();
+      }
   std::set<std::string> out;
   for (const std::string& w : Words(domain::NormalizeTitle(text)))
     if (w.size() >= 4 && !kCommon.count(w)) out.insert(w);

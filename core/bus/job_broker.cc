@@ -525,10 +525,13 @@ class JobBroker::Impl {
   }
 
   // ---- dispatch ------------------------------------------------------------------
-  WorkerState* PickWorker(const std::string& plugin, bool isolate) {
+  WorkerState* PickWorker(const Job& job) {
+    const std::string& plugin = job.plugin;
+    const bool isolate = job.isolate;
     WorkerState* best = nullptr;
     for (auto& [id, w] : workers_) {
       if (w.draining || !w.plugins.count(plugin) || w.Load() >= w.capacity) continue;
+      if (w.zombies.count(job.id)) continue;  // still stuck in it there
       if (isolate ? w.Load() > 0 : w.reserved) continue;
       bool runs_isolated = false;
       for (const auto& job_id : w.leased) runs_isolated |= leases_.at(job_id).isolate;
@@ -559,7 +562,7 @@ class JobBroker::Impl {
   void Dispatch() {
     for (auto& [plugin, queue] : queues_) {
       for (auto it = queue.begin(); it != queue.end() && AnySlotFor(plugin);) {
-        WorkerState* w = PickWorker(plugin, it->isolate);
+        WorkerState* w = PickWorker(*it);
         if (w == nullptr) {
           if (it->isolate) ReserveForIsolation(plugin);
           ++it;  // jobs behind an isolated one need not wait for it

@@ -178,6 +178,8 @@ TEST_F(LocalWorkersTest, AHungPluginTimesOutAndItsWorkerIsReplaced) {
   const int64_t p = Propose(admin, "hang");
   ASSERT_TRUE(Eventually([&] { return Job(admin, p).value("state", "") == "failed"; }, 40000)) << Job(admin, p).dump();
   EXPECT_NE(Job(admin, p)["outcome"].get<std::string>().find("timed out"), std::string::npos) << Job(admin, p).dump();
+  // Never handed again to a worker still stuck in it.
+  EXPECT_EQ(Job(admin, p)["dispatches"], 2) << Job(admin, p).dump();
   const int64_t after = Propose(admin, "ok");
   EXPECT_TRUE(Eventually([&] { return CheckIs(admin, after, "passed"); }, 20000)) << Check(admin, after).dump();
 }
@@ -194,6 +196,49 @@ TEST_F(LocalWorkersTest, WorkersAndJobsAreForModerators) {
   EXPECT_EQ(w["capacity"], 2);
   EXPECT_EQ(w["plugins"][0]["name"], "fault");
   EXPECT_GE(Metric(admin, "normbase_bus_workers"), 1);
+}
+
+// ---- the built-in plugins, through the real worker and server -------------------
+
+TEST(BuiltinPlugins, SeedAnalysesAndAProposalsChecksRunEndToEnd) {
+  ServerProcess server({"--workers", "1", "--workers.capacity", "4", "--plugins.dir", NB_BUILTIN_PLUGIN_DIR});
+  ASSERT_TRUE(server.Start()) << server.output();
+  HttpClient admin = ClientFor(server, server.admin_token());
+  // The seed's dataset revision is analysed; results state their coverage.
+  json freq;
+  ASSERT_TRUE(Eventually([&] {
+    freq = admin.Get("/api/v1/analyses/element-frequency").json();
+    return freq.value("state", "") == "done";
+  }, 30000)) << freq.dump() << server.output();
+  EXPECT_EQ(freq["dataset_revision"], 1);
+  EXPECT_EQ(freq["result"]["coverage"]["text"], "19 of 33 agreements coded");
+  EXPECT_TRUE(IsProblem(admin.Get("/api/v1/analyses/element-frequency?revision=99"), 404, "revision 99"));
+  EXPECT_TRUE(IsProblem(admin.Get("/api/v1/analyses/astrology"), 404, "astrology"));
+  json list = admin.Get("/api/v1/analyses").json();
+  ASSERT_EQ(list["items"].size(), 4u);
+  // A proposal gets every check and its impact; a missing locator is found in place.
+  json a = NewAgreement(UniqueName("builtin"));
+  a["codings"]["human-rights"]["evidence"][0]["locator"] = "";
+  auto r = admin.Post("/api/v1/proposals", json{{"kind", "add"}, {"agreement", a}, {"rationale", "end to end"}});
+  ASSERT_EQ(r.status, 201) << r.body;
+  const std::string path = "/api/v1/proposals/" + std::to_string(r.json()["id"].get<int64_t>());
+  json view;
+  ASSERT_TRUE(Eventually([&] {
+    view = admin.Get(path).json();
+    bool all_done = view["checks"].size() == 4;
+    for (const auto& c : view["checks"]) all_done &= c["status"] == "passed" || c["status"] == "failed";
+    return all_done && view["impact"].value("impact", json::object()).value("status", "") == "done";
+  }, 30000)) << view.dump();
+  std::map<std::string, std::string> status;
+  for (const auto& c : view["checks"]) status[c["plugin"]] = c["status"];
+  EXPECT_EQ(status["codebook"], "passed");
+  EXPECT_EQ(status["evidence"], "failed");
+  bool located = false;
+  for (const auto& c : view["checks"])
+    for (const auto& f : c["findings"])
+      located |= f.value("field", "") == "codings.human-rights.evidence[0].locator";
+  EXPECT_TRUE(located) << view["checks"].dump();
+  EXPECT_TRUE(view["impact"]["impact"]["result"].is_object());
 }
 
 // ---- with workers the test starts and kills ------------------------------------

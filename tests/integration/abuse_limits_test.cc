@@ -4,7 +4,6 @@
 // documented limit (docs/operators.md, "Limits"), and each test shows that a
 // well-behaved client keeps being served while the abuse goes on.
 #include <arpa/inet.h>
-#include <fcntl.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <sys/socket.h>
@@ -12,7 +11,9 @@
 
 #include <atomic>
 #include <chrono>
+#include <cstdlib>
 #include <fstream>
+#include <mutex>
 #include <thread>
 #include <vector>
 

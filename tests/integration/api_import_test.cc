@@ -118,7 +118,7 @@ TEST_F(ImportApiTest, RealImportMakesOneDatasetRevision) {
                 .json(),
             old_version);
   r = reader.Get("/api/v1/events?since=" + std::to_string(seq));
-  ASSERT_EQ(r.json()["items"].size(), 1u);
+  ASSERT_EQ(WorkflowEvents(r.json()["items"]).size(), 1u);
   EXPECT_EQ(r.json()["items"][0]["type"], "dataset.imported");
   EXPECT_EQ(r.json()["items"][0]["payload"]["added"], 1);
   EXPECT_EQ(r.json()["items"][0]["payload"]["changed"], 1);

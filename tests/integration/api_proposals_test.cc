@@ -93,9 +93,12 @@ TEST_F(ProposalsApiTest, CreateAddProposal) {
   EXPECT_EQ(r.json()["id"], p["id"]);
   r = c.Get("/api/v1/events?since=" + std::to_string(seq));
   ASSERT_TRUE(IsStatus(r, 200));
-  ASSERT_EQ(r.json()["items"].size(), 1u);
-  const json e = r.json()["items"][0];
+  const json events = WorkflowEvents(r.json()["items"]);
+  ASSERT_EQ(events.size(), 1u);
+  const json e = events[0];
   EXPECT_EQ(e["type"], "proposal.created");
+  // Its checks were queued in the same batch, right after it.
+  EXPECT_EQ(r.json()["items"][1]["type"], "check.queued");
   EXPECT_EQ(e["subjects"]["proposal"], std::to_string(p["id"].get<int64_t>()));
   EXPECT_EQ(e["subjects"]["agreement"], "test-add-accord-2024");
   EXPECT_TRUE(IsProblem(c.Get("/api/v1/agreements/test-add-accord-2024"), 404));
@@ -488,7 +491,7 @@ TEST_F(ProposalsApiTest, FullFlowTwoGroupsApproveAndAModeratorMerges) {
   r = reader.Get("/api/v1/events?since=" + std::to_string(seq));
   ASSERT_TRUE(IsStatus(r, 200));
   std::vector<std::string> types;
-  for (const json page = r.json(); const auto& e : page["items"]) types.push_back(e["type"]);
+  for (const json page = WorkflowEvents(r.json()["items"]); const auto& e : page) types.push_back(e["type"]);
   EXPECT_EQ(types, (std::vector<std::string>{"proposal.merged", "agreement.changed",
                                              "proposal.conflicted"}));
 

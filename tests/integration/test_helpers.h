@@ -97,6 +97,17 @@ inline std::string UniqueName(const std::string& prefix) {
   return prefix + "-" + std::to_string(++n);
 }
 
+// The workflow's own events in a page of the log, without the plugin jobs
+// (check.*, analysis.*) that proposals, merges and imports queue.
+inline json WorkflowEvents(const json& items) {
+  json out = json::array();
+  for (const auto& e : items) {
+    const std::string type = e.value("type", "");
+    if (type.rfind("check.", 0) != 0 && type.rfind("analysis.", 0) != 0) out.push_back(e);
+  }
+  return out;
+}
+
 struct TestUser {
   int64_t id = 0;
   std::string name;

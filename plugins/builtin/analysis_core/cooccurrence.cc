@@ -83,14 +83,17 @@ Json Nearest(const std::vector<Row>& rows, const Row& target, int k, const Codeb
 }
 
 Json RenderCooccurrence(const CooccurrenceState& state, const CodebookIndex& cb,
-                        const CooccurrenceConfig& config, const std::vector<Row>* rows) {
+                        const CooccurrenceConfig& config, const std::vector<Row>* rows,
+                        bool with_lists) {
   const Counts& counts = state.counts;
   Json doc;
   doc["coverage"] = CoverageJson(counts.coded, counts.total);
-  Json elements = Json::array();
-  for (size_t e = 0; e < cb.elements(); ++e)
-    elements.push_back({{"element", cb.element_ids[e]}, {"count", counts.elements[e]}});
-  doc["elements"] = elements;
+  if (with_lists) {
+    Json elements = Json::array();
+    for (size_t e = 0; e < cb.elements(); ++e)
+      elements.push_back({{"element", cb.element_ids[e]}, {"count", counts.elements[e]}});
+    doc["elements"] = std::move(elements);
+  }
   struct Pair {
     int a, b;
     int64_t n;
@@ -109,7 +112,7 @@ Json RenderCooccurrence(const CooccurrenceState& state, const CodebookIndex& cb,
     return x.n != y.n ? x.n > y.n : x.jaccard > y.jaccard;
   });
   Json out = Json::array();
-  for (const Pair& p : pairs) {
+  for (const Pair& p : with_lists ? pairs : std::vector<Pair>{}) {
     const double expected = static_cast<double>(counts.elements[p.a]) *
                             static_cast<double>(counts.elements[p.b]) /
                             static_cast<double>(counts.coded);
@@ -119,7 +122,7 @@ Json RenderCooccurrence(const CooccurrenceState& state, const CodebookIndex& cb,
                    {"jaccard", p.jaccard},
                    {"lift", static_cast<double>(p.n) / expected}});
   }
-  doc["pairs"] = out;
+  if (with_lists) doc["pairs"] = std::move(out);
   Json findings = Json::array();
   if (!pairs.empty()) {
     std::vector<std::string> words;

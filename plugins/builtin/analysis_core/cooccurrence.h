@@ -38,7 +38,10 @@ Json Nearest(const std::vector<Row>& rows, const Row& target, int k, const Codeb
 
 // {"coverage", "elements": [{element, count}], "pairs": [{a, b, count, jaccard, lift}], "findings"}
 // and, when `rows` is given, "nearest": {agreement id: [...]} for the configured agreements.
+// Without `with_lists` only coverage and findings are rendered (what impact
+// compares; it diffs the pair counts from the states).
 Json RenderCooccurrence(const CooccurrenceState& state, const CodebookIndex& cb,
-                        const CooccurrenceConfig& config, const std::vector<Row>* rows);
+                        const CooccurrenceConfig& config, const std::vector<Row>* rows,
+                        bool with_lists = true);
 
 }  // namespace normbase::analysis

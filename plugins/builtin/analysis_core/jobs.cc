@@ -324,16 +324,19 @@ Json DiffTrend(const Json& before, const Json& after, double min_move) {
           {"findings", FlippedFindings(before["findings"], after["findings"])}};
 }
 
-Json DiffCooccurrence(const Json& before, const Json& after) {
-  std::map<std::pair<std::string, std::string>, std::pair<int64_t, int64_t>> counts;
-  for (const Json& p : before["pairs"]) counts[{p["a"], p["b"]}].first = p["count"].get<int64_t>();
-  for (const Json& p : after["pairs"]) counts[{p["a"], p["b"]}].second = p["count"].get<int64_t>();
+Json DiffCooccurrence(const CooccurrenceState& before, const CooccurrenceState& after,
+                      const CodebookIndex& cb, const Json& findings_before,
+                      const Json& findings_after) {
   Json pairs = Json::array();
-  for (const auto& [ab, n] : counts)
-    if (n.first != n.second)
-      pairs.push_back(
-          {{"a", ab.first}, {"b", ab.second}, {"before", n.first}, {"after", n.second}});
-  return {{"pairs", pairs}, {"findings", FlippedFindings(before["findings"], after["findings"])}};
+  for (size_t a = 0; a < cb.elements(); ++a)
+    for (size_t b = a + 1; b < cb.elements(); ++b) {
+      const int64_t n0 = before.pairs.At(static_cast<int>(a), static_cast<int>(b)),
+                    n1 = after.pairs.At(static_cast<int>(a), static_cast<int>(b));
+      if (n0 != n1)
+        pairs.push_back(
+            {{"a", cb.element_ids[a]}, {"b", cb.element_ids[b]}, {"before", n0}, {"after", n1}});
+    }
+  return {{"pairs", pairs}, {"findings", FlippedFindings(findings_before, findings_after)}};
 }
 
 // The baseline state of one analysis: from its stored result when usable.
@@ -449,12 +452,14 @@ Json RunImpactJob(const Json& input, const JobHooks* hooks) {
              f1 = RenderFrequency(freq_after.counts, cb, fc);
   const Json t0 = RenderTrend(trend_before, cb, tc, false),
              t1 = RenderTrend(apply(trend_before), cb, tc, false);
-  const Json c0 = RenderCooccurrence(cooc_before, cb, cc, nullptr),
-             c1 = RenderCooccurrence(apply(cooc_before), cb, cc, nullptr);
+  const auto cooc_after = apply(cooc_before);
+  const Json c0 = RenderCooccurrence(cooc_before, cb, cc, nullptr, false),
+             c1 = RenderCooccurrence(cooc_after, cb, cc, nullptr, false);
 
   Json analyses = {{"element-frequency", DiffFrequency(f0, f1, min_move)},
                    {"trend", DiffTrend(t0, t1, min_move)},
-                   {"co-occurrence", DiffCooccurrence(c0, c1)}};
+                   {"co-occurrence",
+                    DiffCooccurrence(cooc_before, cooc_after, cb, c0["findings"], c1["findings"])}};
   if (change.after && have_rows) {
     // Where the proposed coding would sit among the others (only when the
     // records were read anyway: it is a scan of the dataset).

@@ -1,0 +1,221 @@
+// I/O faults under the real normbase-server: failing fsync (libfiu's POSIX
+// preload), failing writes to the data files (libfiu with the
+// data_write_fault shim) and a full disk (a small loop-mounted ext4 image).
+// In each: writes made before the fault are acknowledged; during it writes are
+// refused with a problem document that says what went wrong, and reads keep
+// working; after the fault clears and a restart, everything acknowledged is
+// there, nothing is half-present and the event log has no gap
+// (fault_support.h's Verify).
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <string>
+#include <thread>
+
+#include "faults/fault_support.h"
+#include "support/http_client.h"
+#include "support/server_process.h"
+
+namespace normbase::faults {
+namespace {
+
+using nlohmann::json;
+using testing::HttpClient;
+using testing::HttpResult;
+using testing::ServerProcess;
+namespace fs = std::filesystem;
+
+constexpr const char* kFiuRunPreload = "/usr/lib/fiu/fiu_run_preload.so";
+constexpr const char* kFiuPosixPreload = "/usr/lib/fiu/fiu_posix_preload.so";
+// Writes tried while a fault is on; each must be refused.
+constexpr int kWritesDuringFault = 10;
+
+std::vector<std::string> ServerArgs(const std::string& bus_dir) {
+  // Jobs are queued with every proposal (they are part of its batch) but no
+  // worker runs them: these tests are about the store.
+  return {"--bus.endpoint", "ipc://" + bus_dir + "/bus.sock", "--workers", "0", "--jobs.checks", "fault",
+          "--jobs.proposal-analyses", "", "--jobs.dataset-analyses", ""};
+}
+
+json Proposal(const std::string& id) {
+  return json{{"kind", "add"},
+              {"rationale", "io fault test"},
+              {"agreement",
+               {{"id", id}, {"title", "I/O fault " + id}, {"year", 2024}, {"kind", "bilateral"},
+                {"leading_stakeholders", {"government"}}}}};
+}
+
+class IoFaultTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    bus_dir_ = "/tmp/nb-iofault-XXXXXX";
+    ASSERT_NE(::mkdtemp(bus_dir_.data()), nullptr);
+  }
+  void TearDown() override {
+    std::error_code ec;
+    fs::remove_all(bus_dir_, ec);
+  }
+
+  static bool FiuAvailable() {
+    return ::access(kFiuRunPreload, R_OK) == 0 && ::access(kFiuPosixPreload, R_OK) == 0 &&
+           Shell("command -v fiu-ctrl") == 0;
+  }
+
+  // Starts `server` with libfiu preloaded and its remote control on a fifo.
+  bool StartUnderFiu(ServerProcess& server) {
+    const std::string preload = std::string(kFiuRunPreload) + ":" + kFiuPosixPreload + ":" + NB_DATA_WRITE_FAULT_SO;
+    ::setenv("LD_PRELOAD", preload.c_str(), 1);
+    ::setenv("FIU_CTRL_FIFO", (bus_dir_ + "/fiu").c_str(), 1);
+    ::setenv("FIU_ENABLE", "", 1);
+    const bool ok = server.Start();
+    ::unsetenv("LD_PRELOAD");
+    ::unsetenv("FIU_CTRL_FIFO");
+    ::unsetenv("FIU_ENABLE");
+    return ok;
+  }
+
+  void Fiu(const ServerProcess& server, const std::string& command) {
+    std::string out;
+    ASSERT_EQ(Shell("fiu-ctrl -f '" + bus_dir_ + "/fiu' -c '" + command + "' " + std::to_string(server.pid()), &out), 0)
+        << out;
+  }
+
+  // Writes acknowledged by a short load (proposals and comments).
+  static Ledger Load(const ServerProcess& server, int ms) {
+    WriteLoad load(server.base_url(), server.admin_token(), 2, "io" + std::to_string(ms) + "n" +
+                                                                   std::to_string(::getpid()));
+    load.set_keep_going(true);
+    load.Start();
+    std::this_thread::sleep_for(std::chrono::milliseconds(ms));
+    return load.Stop();
+  }
+
+  // While the fault is on: writes are refused with a clear problem, nothing
+  // is acknowledged, and reads of what was acknowledged before still work.
+  static void ExpectWritesRefusedReadsServed(const ServerProcess& server, const Ledger& before,
+                                             const std::string& expected_words) {
+    HttpClient c(server.base_url());
+    c.set_token(server.admin_token());
+    for (int i = 0; i < kWritesDuringFault; ++i) {
+      HttpResult r = c.Post("/api/v1/proposals", Proposal("during-fault-" + std::to_string(i)));
+      ASSERT_GE(r.status, 500) << "a write during the fault was not refused: " << r.status << " " << r.body.substr(0, 300);
+      EXPECT_EQ(r.header("content-type"), "application/problem+json") << r.body;
+      const std::string detail = r.json().value("detail", "");
+      EXPECT_NE(detail.find(expected_words), std::string::npos) << "unclear refusal: " << r.body;
+      if (i == 0) std::printf("      refusal during the fault: %d %s\n", r.status, detail.c_str());
+    }
+    ASSERT_FALSE(before.proposals.empty());
+    const auto& [id, agreement] = *before.proposals.rbegin();
+    HttpResult p = c.Get("/api/v1/proposals/" + std::to_string(id));
+    EXPECT_EQ(p.status, 200) << p.body.substr(0, 300);
+    EXPECT_EQ(p.json().value("agreement_id", ""), agreement);
+    EXPECT_EQ(c.Get("/api/v1/agreements?limit=5").status, 200);
+    EXPECT_EQ(c.Get("/api/v1/events?since=0&limit=5").status, 200);
+    EXPECT_EQ(c.Get("/healthz").status, 200);
+  }
+
+  // After the fault: does the running server take writes again? (Reported,
+  // not required: the requirement is that a restart brings everything back.)
+  static bool WritesResume(const ServerProcess& server, Ledger& ledger, const std::string& name) {
+    HttpClient c(server.base_url());
+    c.set_token(server.admin_token());
+    HttpResult r = c.Post("/api/v1/proposals", Proposal(name));
+    std::printf("      first write after the fault cleared: %d %s\n", r.status,
+                r.status == 201 ? "" : r.json().value("detail", r.body.substr(0, 200)).c_str());
+    if (r.status != 201) return false;
+    ledger.proposals[r.json()["id"].get<int64_t>()] = name;
+    return true;
+  }
+
+  static void RestartAndVerify(ServerProcess& server, const Ledger& acked) {
+    (void)server.Stop();  // may exit non-zero after a storage error
+    ASSERT_TRUE(server.Start()) << server.output().substr(server.output().size() > 3000 ? server.output().size() - 3000 : 0);
+    HttpClient admin(server.base_url());
+    admin.set_token(server.admin_token());
+    CheckOptions check;
+    check.jobs_timeout_ms = 0;  // no workers here
+    for (const auto& [p, cs] : acked.comments) check.deep.insert(p);
+    const Report rep = Verify(admin, acked, check);
+    EXPECT_TRUE(rep.ok()) << rep.Summary(10);
+    std::printf("      after a restart: %zu acknowledged writes checked\n%s", acked.acknowledged(), rep.Summary().c_str());
+    // And it takes writes again.
+    HttpResult r = admin.Post("/api/v1/proposals", Proposal("after-restart"));
+    EXPECT_EQ(r.status, 201) << r.body.substr(0, 300);
+  }
+
+  std::string bus_dir_;
+};
+
+TEST_F(IoFaultTest, FailingFsyncRefusesWritesKeepsReadsAndLosesNothing) {
+  if (!FiuAvailable()) GTEST_SKIP() << "libfiu (fiu-utils) is not installed";
+  ServerProcess server(ServerArgs(bus_dir_));
+  ASSERT_TRUE(StartUnderFiu(server)) << server.output();
+  Ledger acked = Load(server, 1000);
+  ASSERT_GT(acked.acknowledged(), 0u);
+  Fiu(server, "enable name=posix/io/sync/fdatasync");
+  Fiu(server, "enable name=posix/io/sync/fsync");
+  ExpectWritesRefusedReadsServed(server, acked, "nothing was saved");
+  Fiu(server, "disable name=posix/io/sync/fdatasync");
+  Fiu(server, "disable name=posix/io/sync/fsync");
+  const bool resumed = WritesResume(server, acked, "after-fsync-fault");
+  RecordProperty("writes_resume_without_restart", resumed ? "yes" : "no");
+  RestartAndVerify(server, acked);
+}
+
+TEST_F(IoFaultTest, FailingDataWritesRefuseWritesKeepReadsAndLoseNothing) {
+  if (!FiuAvailable()) GTEST_SKIP() << "libfiu (fiu-utils) is not installed";
+  ServerProcess server(ServerArgs(bus_dir_));
+  ASSERT_TRUE(StartUnderFiu(server)) << server.output();
+  Ledger acked = Load(server, 1000);
+  ASSERT_GT(acked.acknowledged(), 0u);
+  Fiu(server, "enable name=normbase/data/write");  // EIO
+  ExpectWritesRefusedReadsServed(server, acked, "nothing was saved");
+  Fiu(server, "disable name=normbase/data/write");
+  const bool resumed = WritesResume(server, acked, "after-write-fault");
+  RecordProperty("writes_resume_without_restart", resumed ? "yes" : "no");
+  RestartAndVerify(server, acked);
+}
+
+TEST_F(IoFaultTest, FullDiskRefusesWritesKeepsReadsAndLosesNothing) {
+  std::string why;
+  if (!LoopImage::Available(&why)) GTEST_SKIP() << why;
+  ServerProcess server(ServerArgs(bus_dir_));
+  LoopImage image(bus_dir_ + "/small.img", 96);
+  ASSERT_TRUE(image.Create(&why)) << why;
+  ASSERT_TRUE(image.Mount(server.data_dir(), &why)) << why;
+  ASSERT_TRUE(server.Start()) << server.output();
+  Ledger acked = Load(server, 500);
+  ASSERT_GT(acked.acknowledged(), 0u);
+
+  // Fill what is left, then write until the server refuses (RocksDB may have
+  // preallocated some log space, which fills first).
+  const std::string filler = server.data_dir() + "/filler";
+  (void)Shell("dd if=/dev/zero of='" + filler + "' bs=1M status=none; sync -f '" + filler + "'");
+  WriteLoad load(server.base_url(), server.admin_token(), 2, "full" + std::to_string(::getpid()));
+  load.set_keep_going(true);
+  load.Start();
+  HttpClient probe(server.base_url());
+  const bool refused = WaitUntil([&] {
+    // Keep the disk full: RocksDB may free space (obsolete logs) meanwhile.
+    (void)Shell("dd if=/dev/zero of='" + filler + "' bs=64K oflag=append conv=notrunc status=none");
+    return load.answered() > 0 && probe.Get("/metrics").body.find("normbase_store_commits_failed_total 0\n") == std::string::npos;
+  }, 60000);
+  Ledger during = load.Stop();
+  acked.Merge(during);
+  ASSERT_TRUE(refused) << "the server never refused a write on a full disk";
+  ExpectWritesRefusedReadsServed(server, acked, "space");
+
+  ASSERT_EQ(::unlink(filler.c_str()), 0);
+  const bool resumed = WritesResume(server, acked, "after-disk-full");
+  RecordProperty("writes_resume_without_restart", resumed ? "yes" : "no");
+  RestartAndVerify(server, acked);
+  server.Stop();
+  ASSERT_TRUE(image.Unmount(&why)) << why;
+}
+
+}  // namespace
+}  // namespace normbase::faults

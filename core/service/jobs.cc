@@ -444,7 +444,9 @@ Result<Json> ImpactOf(const store::Reader& r, int64_t proposal, int revision) {
   Json out = Json::object();
   for (const auto& j : jobs) {
     if (j.kind != "analysis") continue;
-    Json entry{{"status", CheckStatus(j)}, {"summary", j.summary}, {"job", j.id}};
+    // An analysis is done or not; its findings are in the result.
+    const std::string status = j.state == JobState::kDone && j.outcome == "error" ? "error" : domain::JobStateName(j.state);
+    Json entry{{"status", status}, {"summary", j.summary}, {"job", j.id}};
     NB_ASSIGN_OR_RETURN(entry["result"], StoredOutput(r, j));
     out[j.plugin] = std::move(entry);
   }

@@ -27,36 +27,44 @@ static int Fail(int fd) {
   return 1;
 }
 
-#define REAL(name, type) \
-  static type real_##name; \
-  if (!real_##name) real_##name = (type)dlsym(RTLD_NEXT, #name)
+typedef ssize_t (*WriteFn)(int, const void*, size_t);
+typedef ssize_t (*PwriteFn)(int, const void*, size_t, off_t);
+typedef ssize_t (*WritevFn)(int, const struct iovec*, int);
+typedef ssize_t (*PwritevFn)(int, const struct iovec*, int, off_t);
+
+static void* Next(const char* name) { return dlsym(RTLD_NEXT, name); }
 
 ssize_t write(int fd, const void* buf, size_t n) {
-  REAL(write, ssize_t (*)(int, const void*, size_t));
+  static WriteFn real;
+  if (!real) real = (WriteFn)Next("write");
   if (Fail(fd)) return -1;
-  return real_write(fd, buf, n);
+  return real(fd, buf, n);
 }
 
 ssize_t pwrite(int fd, const void* buf, size_t n, off_t off) {
-  REAL(pwrite, ssize_t (*)(int, const void*, size_t, off_t));
+  static PwriteFn real;
+  if (!real) real = (PwriteFn)Next("pwrite");
   if (Fail(fd)) return -1;
-  return real_pwrite(fd, buf, n, off);
+  return real(fd, buf, n, off);
 }
 
 ssize_t pwrite64(int fd, const void* buf, size_t n, off_t off) {
-  REAL(pwrite64, ssize_t (*)(int, const void*, size_t, off_t));
+  static PwriteFn real;
+  if (!real) real = (PwriteFn)Next("pwrite64");
   if (Fail(fd)) return -1;
-  return real_pwrite64(fd, buf, n, off);
+  return real(fd, buf, n, off);
 }
 
 ssize_t writev(int fd, const struct iovec* iov, int n) {
-  REAL(writev, ssize_t (*)(int, const struct iovec*, int));
+  static WritevFn real;
+  if (!real) real = (WritevFn)Next("writev");
   if (Fail(fd)) return -1;
-  return real_writev(fd, iov, n);
+  return real(fd, iov, n);
 }
 
 ssize_t pwritev(int fd, const struct iovec* iov, int n, off_t off) {
-  REAL(pwritev, ssize_t (*)(int, const struct iovec*, int, off_t));
+  static PwritevFn real;
+  if (!real) real = (PwritevFn)Next("pwritev");
   if (Fail(fd)) return -1;
-  return real_pwritev(fd, iov, n, off);
+  return real(fd, iov, n, off);
 }

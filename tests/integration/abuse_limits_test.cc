@@ -321,8 +321,9 @@ TEST(AbuseTest, ConnectionFloodIsRefusedAndHeldConnectionsAreCut) {
   // Whoever comes while the slots are held is refused too, with a clear answer...
   std::string got;
   const int during = RawGet(server.port(), "/healthz", "127.0.0.1", &got);
-  if (Clock::now() - start < std::chrono::seconds(kReadTimeoutS) - 300ms)
+  if (Clock::now() - start < std::chrono::seconds(kReadTimeoutS) - 300ms) {
     EXPECT_EQ(during, 503) << got;
+  }
   // ...until the held connections reach --read-timeout and are cut: then a
   // well-behaved client is served again, without the flood letting go.
   bool served = false;

@@ -7,4 +7,10 @@ if ! node -e 'const [a, b] = process.versions.node.split(".").map(Number); proce
   echo "build-web.sh: Node.js $(node --version) is too old to build the web dashboard (Vite 7 needs 20.19+)" >&2
   exit 1
 fi
-cd "$root/web" && npm ci --no-audit --no-fund --loglevel=error && npm run build --silent
+cd "$root/web"
+# npm ci first (exactly the lock file). Some registry mirrors carry only this
+# platform's optional rollup binaries, and npm 11 then refuses the lock as "not
+# in sync"; npm install installs the same locked versions without rewriting it.
+npm ci --no-audit --no-fund --loglevel=error 2>/dev/null ||
+  npm install --no-audit --no-fund --no-save --loglevel=error
+npm run build --silent

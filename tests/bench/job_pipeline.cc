@@ -126,8 +126,7 @@ void Propose(const ServerProcess& s, int n, const std::string& what, int threads
 
 std::vector<std::string> ServerArgs(const std::string& endpoint, std::vector<std::string> more = {}) {
   std::vector<std::string> a = {"--bus.endpoint", endpoint, "--jobs.checks", "fault", "--jobs.proposal-analyses", "",
-                                "--jobs.dataset-analyses", "", "--plugins.dir", NB_TEST_PLUGIN_DIR,
-                                "--log-level", "error"};
+                                "--jobs.dataset-analyses", "", "--plugins.dir", NB_TEST_PLUGIN_DIR};
   a.insert(a.end(), more.begin(), more.end());
   return a;
 }
@@ -143,8 +142,11 @@ PipelineRun Normbase(int jobs, int capacity, bool curve) {
   std::vector<std::string> extra, worker_args;
   std::string endpoint = "ipc://" + dir + "/bus.sock";
   if (curve) {
-    normbase::bus::WriteKeyPair(dir + "/server", *normbase::bus::GenerateKeyPair());
-    normbase::bus::WriteKeyPair(dir + "/worker", *normbase::bus::GenerateKeyPair());
+    if (!normbase::bus::WriteKeyPair(dir + "/server", *normbase::bus::GenerateKeyPair()).ok() ||
+        !normbase::bus::WriteKeyPair(dir + "/worker", *normbase::bus::GenerateKeyPair()).ok()) {
+      std::cerr << "cannot write CurveZMQ keys in " << dir << "\n";
+      std::exit(1);
+    }
     fs::copy_file(dir + "/worker.pub", dir + "/allowed");
     endpoint = "tcp://127.0.0.1:0";
     extra = {"--bus.curve-key", dir + "/server.key", "--bus.allowed-keys", dir + "/allowed"};

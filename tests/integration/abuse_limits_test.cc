@@ -229,32 +229,35 @@ TEST(AbuseTest, OversizedBodiesAreRefusedUnreadWhileOthersAreServed) {
     const std::string got = c.ReadUntilClosed(5s);
     EXPECT_EQ(got.rfind("HTTP/1.1 413", 0), 0u) << got;
   }
-  // Many at once, from several threads: each gets its 413, none is buffered.
+  // Many at once, from several threads, for a few seconds: each gets its
+  // 413, none is buffered.
   std::vector<std::thread> senders;
-  std::atomic<int> refused{0};
+  std::atomic<int> sent{0}, refused{0};
+  const auto until = Clock::now() + 3s;
   for (int t = 0; t < 4; ++t) {
     senders.emplace_back([&] {
       HttpClient c(server.base_url());
       c.set_token(server.admin_token());
-      for (int i = 0; i < 10; ++i) {
+      for (int i = 0; i < 10 || Clock::now() < until; ++i) {
         auto r = c.Post("/api/v1/import?dry_run=true", std::string(4 << 20, '['), "application/json");
+        ++sent;
         refused += r.status == 413 ? 1 : 0;
       }
     });
   }
   for (auto& t : senders) t.join();
-  EXPECT_EQ(refused.load(), 40);
+  EXPECT_EQ(refused.load(), sent.load());
   // Oversized headers likewise (431).
   std::string got;
   EXPECT_EQ(RawGet(server.port(), "/api/v1/agreements?q=" + std::string(8192, 'q'), "127.0.0.1", &got), 431) << got;
   good.Stop();
 
-  // 160 MiB were offered; the server kept none of it.
+  // Hundreds of MiB were offered; the server kept none of it.
   const int64_t rss_after = ResidentKiB(server.pid());
   ASSERT_GT(rss_before, 0);
   EXPECT_LT(rss_after - rss_before, 32 * 1024) << "resident memory grew from " << rss_before << " to " << rss_after
                                                << " KiB";
-  EXPECT_GT(good.served(), 3);
+  EXPECT_GT(good.served(), 10) << "the well-behaved client was starved";
   EXPECT_EQ(good.failed(), 0) << good.first_failure();
   EXPECT_LT(good.slowest_ms(), kServedWithinMs);
 }

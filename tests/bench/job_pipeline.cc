@@ -203,10 +203,14 @@ double Raw(int messages, int in_flight, size_t in_bytes, size_t out_bytes) {
       if (!d.recv(m)) break;
       d.send(zmq::buffer(reply));
     }
+    // Close before _exit: the last replies are still queued in the I/O thread.
+    d.close();
+    cctx.close();
     ::_exit(0);
   }
   zmq::context_t ctx;
   zmq::socket_t router(ctx, zmq::socket_type::router);
+  router.set(zmq::sockopt::rcvtimeo, 60000);  // a lost echo fails the run instead of hanging it
   router.bind(endpoint);
   zmq::message_t who, hello;
   (void)router.recv(who);
@@ -222,8 +226,10 @@ double Raw(int messages, int in_flight, size_t in_bytes, size_t out_bytes) {
   while (sent < std::min(in_flight, messages)) send_one();
   while (done < messages) {
     zmq::message_t a, b;
-    (void)router.recv(a);
-    (void)router.recv(b);
+    if (!router.recv(a) || !router.recv(b)) {
+      std::cerr << "raw: no answer for 60 s after " << done << " of " << messages << " round trips\n";
+      std::exit(1);
+    }
     ++done;
     if (sent < messages) send_one();
   }

@@ -403,7 +403,9 @@ class JobBroker::Impl {
     if (it == leases_.end() || it->second.worker != w.identity || it->second.dispatch != static_cast<int>(r.attempt())) {
       // Late (after a timeout or re-dispatch) or duplicate: results are idempotent.
       ++stats_local_.stale_results;
-      w.zombies.erase(r.job_id());
+      // A late OK/FAILED means the plugin let go of its thread; a late TIMEOUT
+      // means it still holds it (the heartbeat says when it lets go).
+      if (r.status() != pb::Result::TIMEOUT) w.zombies.erase(r.job_id());
       spdlog::debug("bus: ignored a stale result for {} (dispatch {}) from {}", r.job_id(), r.attempt(),
                     w.hello.worker_id());
       MaybeRemoveDrained(w.identity);

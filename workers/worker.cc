@@ -502,7 +502,7 @@ int RunWorker(const WorkerOptions& options, const PluginHost& plugins) {
     return kExitConfig;
   }
   if (options.memory_limit_mb > 0) {
-#if defined(__SANITIZE_ADDRESS__)
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
     spdlog::warn("worker: --memory-limit-mb is ignored in a sanitizer build");
 #else
     rlimit lim{options.memory_limit_mb << 20, options.memory_limit_mb << 20};

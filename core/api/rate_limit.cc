@@ -43,7 +43,8 @@ double RateLimiter::Take(const std::string& key, double rate, double burst) {
       // repeating at the next new client: then start afresh.
       for (auto b = buckets_.begin(); b != buckets_.end();) {
         const double secs = std::chrono::duration<double>(now - b->second.updated).count();
-        b = b->second.tokens + secs * b->second.rate >= b->second.burst ? buckets_.erase(b) : std::next(b);
+        b = b->second.tokens + secs * b->second.rate >= b->second.burst ? buckets_.erase(b)
+                                                                        : std::next(b);
       }
       if (buckets_.size() + options_.max_clients / 10 >= options_.max_clients) buckets_.clear();
     }

@@ -19,7 +19,8 @@ namespace {
 using namespace std::chrono_literals;
 
 std::string ReadSeed(const char* name) {
-  const auto p = std::filesystem::path(__FILE__).parent_path().parent_path().parent_path() / "data" / "seed" / name;
+  const auto p = std::filesystem::path(__FILE__).parent_path().parent_path().parent_path() /
+                 "data" / "seed" / name;
   std::ifstream in(p, std::ios::binary);
   std::ostringstream s;
   s << in.rdbuf();
@@ -151,7 +152,8 @@ TEST_F(RateLimitTest, AnonymousClientsAndBadTokensAreLimitedByAddress) {
 }
 
 TEST_F(RateLimitTest, HealthAndMetricsAreNeverLimited) {
-  RateLimiter l = Limiter({.token_per_second = 1, .token_burst = 1, .ip_per_second = 1, .ip_burst = 1});
+  RateLimiter l =
+      Limiter({.token_per_second = 1, .token_burst = 1, .ip_per_second = 1, .ip_burst = 1});
   EXPECT_EQ(Allowed(l, Req("", "192.0.2.1", "/healthz"), 100), 100);
   EXPECT_EQ(Allowed(l, Req("", "192.0.2.1", "/metrics"), 100), 100);
   EXPECT_EQ(Allowed(l, Req("", "192.0.2.1"), 3), 1);

@@ -125,7 +125,9 @@ Result<Json> ParseJson(std::string_view text) {
     try {
       Json again = Json::parse(text.begin(), text.end());
       (void)again;
-    } catch (const Json::parse_error& e) {
+    } catch (const Json::exception& e) {
+      // parse_error for bad syntax, but also out_of_range for a number no
+      // double holds ("1e400"): any of them is the client's malformed input.
       return Status::InvalidArgument(std::string("malformed JSON: ") + e.what());
     }
     return Status::InvalidArgument("malformed JSON");

@@ -7,12 +7,15 @@
 #include <chrono>
 #include <condition_variable>
 #include <deque>
+#include <filesystem>
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <thread>
 
 #include "domain/codec.h"
 #include "store/store.h"
+#include "store/info_log.h"
+#include "store/write_failure.h"
 
 namespace normbase::store {
 
@@ -145,6 +148,10 @@ class RocksStore final : public Store {
     db_opts.create_if_missing = true;
     db_opts.create_missing_column_families = true;
     db_opts.max_background_jobs = 2;
+    // RocksDB's LOG through a logger that survives a failing disk (info_log.h).
+    std::error_code ec;
+    std::filesystem::create_directories(options_.path, ec);
+    db_opts.info_log = OpenTolerantInfoLog(options_.path + "/LOG");
     // Group commit happens in our committer; RocksDB's own pipelining is not needed.
     std::vector<rocksdb::ColumnFamilyDescriptor> descs;
     for (int i = 0; i < kTables; ++i)
@@ -394,7 +401,7 @@ class RocksStore final : public Store {
       wo.sync = options_.sync;
       rocksdb::Status ws = db_->Write(wo, batch.GetWriteBatch());
       if (!ws.ok()) {
-        Status fail = Status::Internal("write failed, nothing was saved: " + ws.ToString());
+        const Status fail = WriteFailure(ws);
         for (auto& r : results)
           if (r.ok()) r = fail;
         ctx.events().clear();

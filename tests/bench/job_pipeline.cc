@@ -77,7 +77,8 @@ int Flag(const std::map<std::string, std::string>& f, const std::string& k, int 
 double Metric(HttpClient& c, const std::string& name) {
   auto r = c.Get("/metrics");
   std::smatch m;
-  if (std::regex_search(r.body, m, std::regex("\n" + name + " ([0-9.e+]+)"))) return std::stod(m[1]);
+  if (std::regex_search(r.body, m, std::regex("\n" + name + " ([0-9.e+]+)")))
+    return std::stod(m[1]);
   return -1;
 }
 
@@ -115,8 +116,9 @@ void Propose(const ServerProcess& s, int n, const std::string& what, int threads
       c.set_token(s.admin_token());
       for (int i; (i = next++) < n;) {
         auto r = c.Post("/api/v1/proposals",
-                        json{{"kind", "add"}, {"agreement", NewAgreement("b" + std::to_string(::getpid()) + "-" +
-                                                                         std::to_string(i) + what.substr(0, 4))},
+                        json{{"kind", "add"},
+                             {"agreement", NewAgreement("b" + std::to_string(::getpid()) + "-" +
+                                                        std::to_string(i) + what.substr(0, 4))},
                              {"rationale", what}});
         if (r.status != 201) std::cerr << "propose: " << r.status << " " << r.body << "\n";
       }
@@ -124,9 +126,18 @@ void Propose(const ServerProcess& s, int n, const std::string& what, int threads
   for (auto& t : ts) t.join();
 }
 
-std::vector<std::string> ServerArgs(const std::string& endpoint, std::vector<std::string> more = {}) {
-  std::vector<std::string> a = {"--bus.endpoint", endpoint, "--jobs.checks", "fault", "--jobs.proposal-analyses", "",
-                                "--jobs.dataset-analyses", "", "--plugins.dir", NB_TEST_PLUGIN_DIR};
+std::vector<std::string> ServerArgs(const std::string& endpoint,
+                                    std::vector<std::string> more = {}) {
+  std::vector<std::string> a = {"--bus.endpoint",
+                                endpoint,
+                                "--jobs.checks",
+                                "fault",
+                                "--jobs.proposal-analyses",
+                                "",
+                                "--jobs.dataset-analyses",
+                                "",
+                                "--plugins.dir",
+                                NB_TEST_PLUGIN_DIR};
   a.insert(a.end(), more.begin(), more.end());
   return a;
 }
@@ -165,8 +176,9 @@ PipelineRun Normbase(int jobs, int capacity, bool curve) {
   Propose(server, jobs, "ok");
   HttpClient c(server.base_url());
   WaitFor([&] { return Metric(c, "normbase_bus_jobs_queued") >= jobs; }, 60000);
-  std::vector<std::string> args = {"--connect", endpoint, "--plugins", NB_TEST_PLUGIN_DIR, "--capacity",
-                                   std::to_string(capacity), "--log-level", "error"};
+  std::vector<std::string> args = {"--connect",        endpoint,     "--plugins",
+                                   NB_TEST_PLUGIN_DIR, "--capacity", std::to_string(capacity),
+                                   "--log-level",      "error"};
   args.insert(args.end(), worker_args.begin(), worker_args.end());
   WorkerProcess worker(args);
   const auto t0 = Clock::now();
@@ -227,7 +239,8 @@ double Raw(int messages, int in_flight, size_t in_bytes, size_t out_bytes) {
   while (done < messages) {
     zmq::message_t a, b;
     if (!router.recv(a) || !router.recv(b)) {
-      std::cerr << "raw: no answer for 60 s after " << done << " of " << messages << " round trips\n";
+      std::cerr << "raw: no answer for 60 s after " << done << " of " << messages
+                << " round trips\n";
       std::exit(1);
     }
     ++done;
@@ -240,7 +253,8 @@ double Raw(int messages, int in_flight, size_t in_bytes, size_t out_bytes) {
 }
 
 int Throughput(const std::map<std::string, std::string>& f) {
-  const int jobs = Flag(f, "jobs", 2000), capacity = Flag(f, "capacity", 16), pairs = Flag(f, "pairs", 5);
+  const int jobs = Flag(f, "jobs", 2000), capacity = Flag(f, "capacity", 16),
+            pairs = Flag(f, "pairs", 5);
   const bool curve = f.count("curve") > 0;
   std::vector<double> ratios;
   std::printf("%-5s %-14s %-14s %-8s %s\n", "pair", curve ? "curve jobs/s" : "normbase j/s",
@@ -251,10 +265,11 @@ int Throughput(const std::map<std::string, std::string>& f) {
     if (curve)
       b = Normbase(jobs, capacity, false).jobs_per_s;
     else
-      b = Raw(jobs * 5, capacity, static_cast<size_t>(a.input_bytes), static_cast<size_t>(a.output_bytes) + 64);
+      b = Raw(jobs * 5, capacity, static_cast<size_t>(a.input_bytes),
+              static_cast<size_t>(a.output_bytes) + 64);
     ratios.push_back(a.jobs_per_s / b);
-    std::printf("%-5d %-14.0f %-14.0f %-8.3f %.0f/%.0f\n", p, a.jobs_per_s, b, ratios.back(), a.input_bytes,
-                a.output_bytes);
+    std::printf("%-5d %-14.0f %-14.0f %-8.3f %.0f/%.0f\n", p, a.jobs_per_s, b, ratios.back(),
+                a.input_bytes, a.output_bytes);
     std::fflush(stdout);
   }
   std::printf("median ratio %s: %.3f (jobs=%d, capacity=%d, pairs=%d)\n",
@@ -269,13 +284,14 @@ int Recovery(const std::map<std::string, std::string>& f) {
   for (int round = 1; round <= rounds; ++round) {
     const std::string dir = TempDir();
     const std::string endpoint = "ipc://" + dir + "/bus.sock";
-    ServerProcess server(ServerArgs(endpoint, {"--bus.heartbeat-ms", hb, "--bus.heartbeat-expiry-ms",
-                                               std::to_string(expiry)}));
+    ServerProcess server(ServerArgs(
+        endpoint, {"--bus.heartbeat-ms", hb, "--bus.heartbeat-expiry-ms", std::to_string(expiry)}));
     if (!server.Start()) return 1;
     auto worker = [&](const std::string& id) {
       return std::make_unique<WorkerProcess>(std::vector<std::string>{
           "--connect", endpoint, "--plugins", NB_TEST_PLUGIN_DIR, "--capacity", "1", "--id", id,
-          "--heartbeat-ms", hb, "--heartbeat-expiry-ms", std::to_string(expiry), "--log-level", "error"});
+          "--heartbeat-ms", hb, "--heartbeat-expiry-ms", std::to_string(expiry), "--log-level",
+          "error"});
     };
     auto a = worker("worker-a"), b = worker("worker-b");
     a->Start();
@@ -285,18 +301,20 @@ int Recovery(const std::map<std::string, std::string>& f) {
     WaitFor([&] { return Metric(c, "normbase_bus_workers") >= 2; }, 10000);
     Propose(server, 1, "sleep-once:600000", 1);
     std::string busy;
-    WaitFor([&] {
-      auto j = c.Get("/api/v1/jobs?state=running").json();
-      if (j.is_object() && !j["items"].empty()) busy = j["items"][0].value("worker", "");
-      return !busy.empty();
-    }, 20000);
+    WaitFor(
+        [&] {
+          auto j = c.Get("/api/v1/jobs?state=running").json();
+          if (j.is_object() && !j["items"].empty()) busy = j["items"][0].value("worker", "");
+          return !busy.empty();
+        },
+        20000);
     const auto killed = Clock::now();
     (busy == "worker-a" ? a : b)->Kill();
     WaitFor([&] { return c.Get("/api/v1/jobs?state=done").json()["items"].size() == 1; }, 60000);
     const double ms = Seconds(Clock::now() - killed) * 1000;
     ratios.push_back(ms / expiry);
-    std::printf("round %d: killed %s, job done elsewhere after %.0f ms = %.2f x expiry (%d ms)\n", round,
-                busy.c_str(), ms, ratios.back(), expiry);
+    std::printf("round %d: killed %s, job done elsewhere after %.0f ms = %.2f x expiry (%d ms)\n",
+                round, busy.c_str(), ms, ratios.back(), expiry);
     std::fflush(stdout);
     server.Stop();
     fs::remove_all(dir);
@@ -309,9 +327,10 @@ int Poison(const std::map<std::string, std::string>& f) {
   const int jobs = Flag(f, "jobs", 300), pairs = Flag(f, "pairs", 5);
   auto run = [&](bool poison) {
     const std::string dir = TempDir();
-    ServerProcess server(ServerArgs("ipc://" + dir + "/bus.sock",
-                                    {"--workers", "2", "--workers.capacity", "4", "--bus.heartbeat-ms", "100",
-                                     "--bus.heartbeat-expiry-ms", "500", "--jobs.max-attempts", "2"}));
+    ServerProcess server(
+        ServerArgs("ipc://" + dir + "/bus.sock",
+                   {"--workers", "2", "--workers.capacity", "4", "--bus.heartbeat-ms", "100",
+                    "--bus.heartbeat-expiry-ms", "500", "--jobs.max-attempts", "2"}));
     if (!server.Start()) std::exit(1);
     HttpClient c(server.base_url());
     WaitFor([&] { return Metric(c, "normbase_bus_workers") >= 2; }, 10000);
@@ -320,10 +339,15 @@ int Poison(const std::map<std::string, std::string>& f) {
     if (poison) Propose(server, 1, "crash", 1);
     healthy.join();
     const int want = jobs + (poison ? 1 : 0);
-    WaitFor([&] {
-      return Metric(c, "normbase_bus_results_total") + Metric(c, "normbase_bus_workers_lost_total") >= want + (poison ? 1 : 0) &&
-             Metric(c, "normbase_bus_jobs_queued") == 0 && Metric(c, "normbase_bus_jobs_in_flight") == 0;
-    }, 120000);
+    WaitFor(
+        [&] {
+          return Metric(c, "normbase_bus_results_total") +
+                         Metric(c, "normbase_bus_workers_lost_total") >=
+                     want + (poison ? 1 : 0) &&
+                 Metric(c, "normbase_bus_jobs_queued") == 0 &&
+                 Metric(c, "normbase_bus_jobs_in_flight") == 0;
+        },
+        120000);
     const double rate = jobs / Seconds(Clock::now() - t0);
     const double crashes = Metric(c, "normbase_bus_workers_lost_total");
     server.Stop();
@@ -335,11 +359,14 @@ int Poison(const std::map<std::string, std::string>& f) {
     auto [with, crashes] = run(true);
     auto [without, _] = run(false);
     ratios.push_back(with / without);
-    std::printf("pair %d: healthy jobs/s with a poison job %.0f (%.0f worker crashes), without %.0f, ratio %.3f\n", p,
-                with, crashes, without, ratios.back());
+    std::printf(
+        "pair %d: healthy jobs/s with a poison job %.0f (%.0f worker crashes), without %.0f, ratio "
+        "%.3f\n",
+        p, with, crashes, without, ratios.back());
     std::fflush(stdout);
   }
-  std::printf("median ratio with/without poison: %.3f (target >= 0.9; max attempts 2)\n", Median(ratios));
+  std::printf("median ratio with/without poison: %.3f (target >= 0.9; max attempts 2)\n",
+              Median(ratios));
   return 0;
 }
 
@@ -352,6 +379,7 @@ int main(int argc, char** argv) {
   if (mode == "throughput") return Throughput(f);
   if (mode == "recovery") return Recovery(f);
   if (mode == "poison") return Poison(f);
-  std::cerr << "usage: job_pipeline throughput|recovery|poison [flags] (see the comment at the top)\n";
+  std::cerr
+      << "usage: job_pipeline throughput|recovery|poison [flags] (see the comment at the top)\n";
   return 2;
 }

@@ -67,6 +67,7 @@ if [ "$PIN" = 1 ] && command -v taskset >/dev/null && [ "$(nproc)" -ge 2 ]; then
 fi
 
 WORK="$(mktemp -d -t nb-http-bench.XXXXXX)"
+chmod 755 "$WORK"  # nginx workers run as www-data
 SERVER_PID=""
 NGINX_PID=""
 cleanup() {
@@ -106,6 +107,7 @@ fi
 NGINX_PORT="$(/usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')"
 sed -e "s|@PORT@|$NGINX_PORT|g" -e "s|@ROOT@|$WORK/www|g" -e "s|@WORK@|$WORK|g" \
   "$ROOT/tests/bench/http_reads.nginx.conf" >"$WORK/nginx.conf"
+mkdir -p "$WORK/nginx-tmp"
 "${SERVER_PIN[@]}" nginx -c "$WORK/nginx.conf" -p "$WORK" -e "$WORK/nginx-error.log" &
 NGINX_PID=$!
 NGINX_URL="http://127.0.0.1:$NGINX_PORT"
@@ -115,8 +117,8 @@ ITEM="/api/v1/agreements/$ID"
 LIST="/api/v1/agreements"
 for path in "$ITEM" "$LIST"; do
   curl -sf "$NB_URL$path" -o "$WORK/a.body"
-  curl -sf "$NGINX_URL$path" -o "$WORK/b.body"
-  cmp -s "$WORK/a.body" "$WORK/b.body" || { echo "the two servers answer $path differently" >&2; exit 1; }
+  curl -s "$NGINX_URL$path" -o "$WORK/b.body"
+  cmp -s "$WORK/a.body" "$WORK/b.body" || { echo "the two servers answer $path differently" >&2; cat "$WORK/nginx-error.log" >&2; exit 1; }
   echo "# $path: $(stat -c %s "$WORK/a.body") bytes, identical on both servers"
   echo "#   normbase headers: $(curl -sI "$NB_URL$path" | tr -d '\r' | grep -iv '^date' | tr '\n' ' ')"
   echo "#   nginx headers:    $(curl -sI "$NGINX_URL$path" | tr -d '\r' | grep -iv '^date' | tr '\n' ' ')"

@@ -84,15 +84,24 @@ Options Parse(int argc, char** argv) {
       }
       return argv[++i];
     };
-    if (a == "--rounds") o.rounds = std::stoi(next());
-    else if (a == "--threads") o.threads = std::stoi(next());
-    else if (a == "--min-ms") o.min_ms = std::stoi(next());
-    else if (a == "--max-ms") o.max_ms = std::stoi(next());
-    else if (a == "--sync") o.sync = next();
-    else if (a == "--seed") o.seed = static_cast<unsigned>(std::stoul(next()));
-    else if (a == "--power-cut") o.power_cut = true;
-    else if (a == "--expect-loss") o.expect_loss = true;
-    else if (a == "--graceful") o.graceful = true;
+    if (a == "--rounds")
+      o.rounds = std::stoi(next());
+    else if (a == "--threads")
+      o.threads = std::stoi(next());
+    else if (a == "--min-ms")
+      o.min_ms = std::stoi(next());
+    else if (a == "--max-ms")
+      o.max_ms = std::stoi(next());
+    else if (a == "--sync")
+      o.sync = next();
+    else if (a == "--seed")
+      o.seed = static_cast<unsigned>(std::stoul(next()));
+    else if (a == "--power-cut")
+      o.power_cut = true;
+    else if (a == "--expect-loss")
+      o.expect_loss = true;
+    else if (a == "--graceful")
+      o.graceful = true;
     else {
       std::cerr << "unknown argument " << a << " (see the comment at the top of crash_test.cc)\n";
       std::exit(2);
@@ -101,7 +110,9 @@ Options Parse(int argc, char** argv) {
   return o;
 }
 
-std::string Tail(const std::string& s, size_t n = 3000) { return s.size() > n ? s.substr(s.size() - n) : s; }
+std::string Tail(const std::string& s, size_t n = 3000) {
+  return s.size() > n ? s.substr(s.size() - n) : s;
+}
 
 }  // namespace
 
@@ -125,10 +136,26 @@ int main(int argc, char** argv) {
       std::filesystem::remove_all(path, ec);
     }
   } remove_bus_dir{bus_dir};
-  ServerProcess server({"--sync", o.sync, "--workers", "2", "--workers.bin", NORMBASE_WORKER_BIN,
-                        "--bus.endpoint", "ipc://" + bus_dir + "/bus.sock", "--bus.heartbeat-ms", "100",
-                        "--bus.heartbeat-expiry-ms", "1000", "--jobs.checks", "fault", "--jobs.proposal-analyses", "",
-                        "--jobs.dataset-analyses", "", "--plugins.dir", NB_TEST_PLUGIN_DIR});
+  ServerProcess server({"--sync",
+                        o.sync,
+                        "--workers",
+                        "2",
+                        "--workers.bin",
+                        NORMBASE_WORKER_BIN,
+                        "--bus.endpoint",
+                        "ipc://" + bus_dir + "/bus.sock",
+                        "--bus.heartbeat-ms",
+                        "100",
+                        "--bus.heartbeat-expiry-ms",
+                        "1000",
+                        "--jobs.checks",
+                        "fault",
+                        "--jobs.proposal-analyses",
+                        "",
+                        "--jobs.dataset-analyses",
+                        "",
+                        "--plugins.dir",
+                        NB_TEST_PLUGIN_DIR});
   // Declared after the server: unmounted before the server's data dir is removed.
   std::unique_ptr<LoopImage> image;
   if (o.power_cut) {
@@ -138,8 +165,9 @@ int main(int argc, char** argv) {
       return 1;
     }
   }
-  std::printf("crash_test: %d rounds, kill after %d-%d ms, %d writers, --sync %s%s, seed %u\n", o.rounds, o.min_ms,
-              o.max_ms, o.threads, o.sync.c_str(), o.power_cut ? ", power cut at each kill" : "", o.seed);
+  std::printf("crash_test: %d rounds, kill after %d-%d ms, %d writers, --sync %s%s, seed %u\n",
+              o.rounds, o.min_ms, o.max_ms, o.threads, o.sync.c_str(),
+              o.power_cut ? ", power cut at each kill" : "", o.seed);
 
   // First start: seed the data and make that durable, so that the rounds
   // measure only what happens to the writes they make.
@@ -161,10 +189,12 @@ int main(int argc, char** argv) {
   for (int round = 1; round <= o.rounds + 1; ++round) {
     const auto start = Clock::now();
     if (!server.Start()) {
-      std::printf("round %d: FAIL: the server did not restart:\n%s\n", round, Tail(server.output()).c_str());
+      std::printf("round %d: FAIL: the server did not restart:\n%s\n", round,
+                  Tail(server.output()).c_str());
       return o.expect_loss ? 0 : 1;
     }
-    const double restart_ms = std::chrono::duration<double, std::milli>(Clock::now() - start).count();
+    const double restart_ms =
+        std::chrono::duration<double, std::milli>(Clock::now() - start).count();
     HttpClient admin(server.base_url());
     admin.set_token(server.admin_token());
     CheckOptions check;
@@ -179,18 +209,20 @@ int main(int argc, char** argv) {
     if (!rep.ok()) {
       ++failed_rounds;
       if (o.expect_loss) {
-        std::printf("PASS (negative control): with --sync %s%s the harness caught %zu lost acknowledged writes, "
-                    "%zu half-present changes, %zu event-log gaps after round %d\n",
-                    o.sync.c_str(), o.power_cut ? " and a power cut" : "", rep.lost.size(), rep.partial.size(),
-                    rep.gaps.size(), round - 1);
+        std::printf(
+            "PASS (negative control): with --sync %s%s the harness caught %zu lost acknowledged "
+            "writes, "
+            "%zu half-present changes, %zu event-log gaps after round %d\n",
+            o.sync.c_str(), o.power_cut ? " and a power cut" : "", rep.lost.size(),
+            rep.partial.size(), rep.gaps.size(), round - 1);
         server.Stop();
         return 0;
       }
     }
     if (round > o.rounds) break;
 
-    WriteLoad load(server.base_url(), server.admin_token(), o.threads, "r" + std::to_string(round) + "x" +
-                                                                          std::to_string(o.seed % 100000));
+    WriteLoad load(server.base_url(), server.admin_token(), o.threads,
+                   "r" + std::to_string(round) + "x" + std::to_string(o.seed % 100000));
     load.Start();
     const int kill_after = std::uniform_int_distribution<int>(o.min_ms, o.max_ms)(rng);
     std::this_thread::sleep_for(std::chrono::milliseconds(kill_after));
@@ -207,20 +239,28 @@ int main(int argc, char** argv) {
     total_killed_in_flight += got.unanswered;
     last_round.clear();
     for (const auto& [id, a] : got.proposals) last_round.insert(id);
-    std::printf("         killed after %d ms: %zu acknowledged (%zu proposals), %zu in flight at the kill\n",
-                kill_after, got.acknowledged(), got.proposals.size(), got.unanswered);
-    if (got.acknowledged() < acked_before_kill) std::printf("         (ledger shorter than the live count?)\n");
+    std::printf(
+        "         killed after %d ms: %zu acknowledged (%zu proposals), %zu in flight at the "
+        "kill\n",
+        kill_after, got.acknowledged(), got.proposals.size(), got.unanswered);
+    if (got.acknowledged() < acked_before_kill)
+      std::printf("         (ledger shorter than the live count?)\n");
     for (const auto& [status, n] : got.statuses)
-      if (status != 201 && status != 0) std::printf("         %zu answers with status %d\n", n, status);
+      if (status != 201 && status != 0)
+        std::printf("         %zu answers with status %d\n", n, status);
     all.Merge(got);
     std::fflush(stdout);
   }
   server.Stop();
   const double secs = std::chrono::duration<double>(Clock::now() - t0).count();
-  std::printf("%s: %d rounds in %.0f s, %zu acknowledged writes (%zu proposals), %zu requests in flight at kills, "
-              "%d checks failed\n",
-              failed_rounds == 0 ? (o.expect_loss ? "FAIL (negative control caught nothing)" : "PASS") : "FAIL",
-              o.rounds, secs, all.acknowledged(), all.proposals.size(), total_killed_in_flight, failed_rounds);
+  std::printf(
+      "%s: %d rounds in %.0f s, %zu acknowledged writes (%zu proposals), %zu requests in flight at "
+      "kills, "
+      "%d checks failed\n",
+      failed_rounds == 0 ? (o.expect_loss ? "FAIL (negative control caught nothing)" : "PASS")
+                         : "FAIL",
+      o.rounds, secs, all.acknowledged(), all.proposals.size(), total_killed_in_flight,
+      failed_rounds);
   if (o.expect_loss) return failed_rounds > 0 ? 0 : 1;
   return failed_rounds == 0 ? 0 : 1;
 }

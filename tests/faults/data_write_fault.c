@@ -5,7 +5,8 @@
  * Why not libfiu's own posix/io/rw/write: it fails every write(), including
  * the eventfd and pipe writes that ZeroMQ and Asio use to wake their threads
  * (ZeroMQ aborts on those), so it tests the event loops, not the storage.
- * Only regular files hold data. Load it after /usr/lib/fiu/fiu_run_preload.so,
+ * Only regular files hold data; NB_DATA_WRITE_FAULT_MATCH narrows it to paths
+ * containing a string. Load it after /usr/lib/fiu/fiu_run_preload.so,
  * which initialises libfiu and its remote control (FIU_CTRL_FIFO), so that
  * `fiu-ctrl -c "enable name=normbase/data/write" PID` switches it on and off. */
 #define _GNU_SOURCE
@@ -13,15 +14,32 @@
 #include <errno.h>
 #include <fiu.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 #include <sys/uio.h>
 #include <unistd.h>
 
+/* Only files whose path contains $NB_DATA_WRITE_FAULT_MATCH, when set (e.g.
+ * ".log": RocksDB's write-ahead logs, not its info LOG). */
+static int Matches(int fd) {
+  const char* want = getenv("NB_DATA_WRITE_FAULT_MATCH");
+  char link[64], path[4096];
+  ssize_t n;
+  if (!want || !*want) return 1;
+  snprintf(link, sizeof link, "/proc/self/fd/%d", fd);
+  n = readlink(link, path, sizeof path - 1);
+  if (n <= 0) return 0;
+  path[n] = '\0';
+  return strstr(path, want) != NULL;
+}
+
 static int Fail(int fd) {
   struct stat st;
   if (!fiu_fail("normbase/data/write")) return 0;
-  if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) return 0;
+  if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || !Matches(fd)) return 0;
   intptr_t info = (intptr_t)fiu_failinfo();
   errno = info > 0 ? (int)info : EIO;
   return 1;

@@ -83,7 +83,10 @@ void Ledger::Merge(const Ledger& o) {
 // ---- WriteLoad ----
 
 WriteLoad::WriteLoad(std::string base_url, std::string token, int threads, std::string tag)
-    : base_url_(std::move(base_url)), token_(std::move(token)), tag_(std::move(tag)), threads_(threads) {}
+    : base_url_(std::move(base_url)),
+      token_(std::move(token)),
+      tag_(std::move(tag)),
+      threads_(threads) {}
 
 WriteLoad::~WriteLoad() { (void)Stop(); }
 
@@ -112,10 +115,12 @@ void WriteLoad::Run(int index) {
     const bool comment = target > 0 && on_target < kCommentsPerProposal && rng() % 10 < 3;
     HttpResult r;
     if (comment)
-      r = c.Post("/api/v1/proposals/" + std::to_string(target) + "/comments", json{{"text", "comment " + name}});
+      r = c.Post("/api/v1/proposals/" + std::to_string(target) + "/comments",
+                 json{{"text", "comment " + name}});
     else
-      r = c.Post("/api/v1/proposals",
-                 json{{"kind", "add"}, {"agreement", NewAgreement("cr-" + name)}, {"rationale", "ok " + name}});
+      r = c.Post("/api/v1/proposals", json{{"kind", "add"},
+                                           {"agreement", NewAgreement("cr-" + name)},
+                                           {"rationale", "ok " + name}});
     ++mine.statuses[r.status];
     if (r.status == 0) {
       ++mine.unanswered;
@@ -126,14 +131,15 @@ void WriteLoad::Run(int index) {
     ++answered_;
     if (r.status != 201) {
       if (mine.error_details.size() < kMaxDetails)
-        mine.error_details.push_back(std::to_string(r.status) + " " + r.header("content-type") + " " +
-                                     r.body.substr(0, 300));
+        mine.error_details.push_back(std::to_string(r.status) + " " + r.header("content-type") +
+                                     " " + r.body.substr(0, 300));
       continue;
     }
     json j = r.json();
     if (comment) {
       for (const auto& cm : j["comments"])
-        if (cm.value("text", "") == "comment " + name) mine.comments[target][cm["id"].get<int64_t>()] = "comment " + name;
+        if (cm.value("text", "") == "comment " + name)
+          mine.comments[target][cm["id"].get<int64_t>()] = "comment " + name;
       ++on_target;
     } else if (j.contains("id")) {
       target = j["id"].get<int64_t>();
@@ -160,7 +166,9 @@ std::string Report::Summary(size_t per_kind) const {
   list("event log gaps", gaps);
   list("jobs", jobs);
   list("unreadable", other);
-  if (ok()) o << "  ok: " << proposals_seen << " proposals, " << jobs_seen << " jobs, events 1.." << last_seq << "\n";
+  if (ok())
+    o << "  ok: " << proposals_seen << " proposals, " << jobs_seen << " jobs, events 1.."
+      << last_seq << "\n";
   return o.str();
 }
 
@@ -174,24 +182,27 @@ bool ReadList(HttpClient& c, const std::string& path, std::vector<json>& out, st
     if (!cursor.empty()) target += "&cursor=" + cursor;
     HttpResult r = c.Get(target);
     if (r.status != 200) {
-      *error = "GET " + target + ": " + std::to_string(r.status) + " " + r.body.substr(0, 200) + r.error;
+      *error =
+          "GET " + target + ": " + std::to_string(r.status) + " " + r.body.substr(0, 200) + r.error;
       return false;
     }
     json j = r.json();
     for (auto& item : j["items"]) out.push_back(std::move(item));
     if (!j.contains("next_cursor") || j["next_cursor"].is_null()) return true;
-    cursor = j["next_cursor"].is_string() ? j["next_cursor"].get<std::string>() : j["next_cursor"].dump();
+    cursor = j["next_cursor"].is_string() ? j["next_cursor"].get<std::string>()
+                                          : j["next_cursor"].dump();
   }
 }
-
 
 std::vector<json> ReadAllEvents(HttpClient& admin, std::string* error) {
   std::vector<json> all;
   uint64_t since = 0;
   for (;;) {
-    HttpResult r = admin.Get("/api/v1/events?since=" + std::to_string(since) + "&limit=" + std::to_string(kEventPage));
+    HttpResult r = admin.Get("/api/v1/events?since=" + std::to_string(since) +
+                             "&limit=" + std::to_string(kEventPage));
     if (r.status != 200) {
-      *error = "GET /api/v1/events: " + std::to_string(r.status) + " " + r.body.substr(0, 200) + r.error;
+      *error =
+          "GET /api/v1/events: " + std::to_string(r.status) + " " + r.body.substr(0, 200) + r.error;
       return all;
     }
     json j = r.json();
@@ -217,13 +228,15 @@ Report Verify(HttpClient& admin, const Ledger& acked, const CheckOptions& option
   // Jobs first: wait until none is queued or running, so that the event log
   // read below is complete for them.
   if (options.jobs_timeout_ms > 0) {
-    const bool settled = WaitUntil([&] {
-      for (const char* s : {"queued", "running"}) {
-        HttpResult r = admin.Get(std::string("/api/v1/jobs?limit=1&state=") + s);
-        if (r.status != 200 || !r.json()["items"].empty()) return false;
-      }
-      return true;
-    }, options.jobs_timeout_ms);
+    const bool settled = WaitUntil(
+        [&] {
+          for (const char* s : {"queued", "running"}) {
+            HttpResult r = admin.Get(std::string("/api/v1/jobs?limit=1&state=") + s);
+            if (r.status != 200 || !r.json()["items"].empty()) return false;
+          }
+          return true;
+        },
+        options.jobs_timeout_ms);
     if (!settled) {
       std::vector<json> open;
       std::string e;
@@ -231,12 +244,17 @@ Report Verify(HttpClient& admin, const Ledger& acked, const CheckOptions& option
       (void)ReadList(admin, "/api/v1/jobs?state=running", open, &e);
       Add(rep.jobs, std::to_string(open.size()) + " jobs still queued or running after " +
                         std::to_string(options.jobs_timeout_ms) + " ms" +
-                        (open.empty() ? "" : " (first: " + open[0]["id"].get<std::string>() + " " +
-                                                 open[0].value("state", "") + ")"));
+                        (open.empty() ? ""
+                                      : " (first: " + open[0]["id"].get<std::string>() + " " +
+                                            open[0].value("state", "") + ")"));
     }
   }
 
-  // The event log: 1..N with no gap, ending where the server says it ends.
+  // The event log: 1..N with no gap, reaching at least where the server said
+  // it ended just before (workers connecting may append events meanwhile).
+  HttpResult health = admin.Get("/healthz");
+  const uint64_t said_last =
+      health.status == 200 ? health.json().value("last_event_seq", uint64_t{0}) : 0;
   std::vector<json> events = ReadAllEvents(admin, &error);
   if (!error.empty()) {
     Add(rep.other, error);
@@ -245,19 +263,21 @@ Report Verify(HttpClient& admin, const Ledger& acked, const CheckOptions& option
   uint64_t expect = 1;
   for (const auto& e : events) {
     const uint64_t seq = e["seq"].get<uint64_t>();
-    if (seq != expect) Add(rep.gaps, "event " + std::to_string(expect) + " is followed by " + std::to_string(seq));
+    if (seq != expect)
+      Add(rep.gaps, "event " + std::to_string(expect) + " is followed by " + std::to_string(seq));
     expect = seq + 1;
   }
   rep.last_seq = expect - 1;
-  HttpResult health = admin.Get("/healthz");
-  if (health.status == 200 && health.json().value("last_event_seq", uint64_t{0}) != rep.last_seq)
-    Add(rep.gaps, "/healthz says the log ends at " + health.json()["last_event_seq"].dump() + ", it ends at " +
+  if (health.status != 200)
+    Add(rep.other, "/healthz: " + std::to_string(health.status));
+  else if (rep.last_seq < said_last)
+    Add(rep.gaps, "/healthz said the log ends at " + std::to_string(said_last) + ", it ends at " +
                       std::to_string(rep.last_seq));
 
-  std::set<int64_t> created;                              // proposal.created
-  std::map<int64_t, std::set<int64_t>> comment_events;    // comment.added
-  std::set<std::string> queued_jobs;                      // *.queued (the first one makes the job)
-  std::map<std::string, int> terminal;                    // *.done / *.failed per job
+  std::set<int64_t> created;                            // proposal.created
+  std::map<int64_t, std::set<int64_t>> comment_events;  // comment.added
+  std::set<std::string> queued_jobs;                    // *.queued (the first one makes the job)
+  std::map<std::string, int> terminal;                  // *.done / *.failed per job
   for (const auto& e : events) {
     const std::string type = e["type"].get<std::string>();
     if (type == "proposal.created") created.insert(SubjectId(e, "proposal"));
@@ -265,7 +285,8 @@ Report Verify(HttpClient& admin, const Ledger& acked, const CheckOptions& option
       comment_events[SubjectId(e, "proposal")].insert(e["payload"]["comment"]["id"].get<int64_t>());
     if (e["subjects"].contains("job")) {
       const std::string job = e["subjects"]["job"].get<std::string>();
-      if (type.size() > 7 && type.compare(type.size() - 7, 7, ".queued") == 0) queued_jobs.insert(job);
+      if (type.size() > 7 && type.compare(type.size() - 7, 7, ".queued") == 0)
+        queued_jobs.insert(job);
       if (IsTerminalJobEvent(type)) ++terminal[job];
     }
   }
@@ -281,15 +302,21 @@ Report Verify(HttpClient& admin, const Ledger& acked, const CheckOptions& option
   std::map<int64_t, std::string> present;
   for (const auto& p : proposals) present[p["id"].get<int64_t>()] = p.value("agreement_id", "");
   for (const auto& [id, agreement] : present)
-    if (!created.count(id)) Add(rep.partial, "proposal " + std::to_string(id) + " exists without its proposal.created event");
+    if (!created.count(id))
+      Add(rep.partial,
+          "proposal " + std::to_string(id) + " exists without its proposal.created event");
   for (int64_t id : created)
-    if (!present.count(id)) Add(rep.partial, "proposal.created for proposal " + std::to_string(id) + ", which does not exist");
+    if (!present.count(id))
+      Add(rep.partial,
+          "proposal.created for proposal " + std::to_string(id) + ", which does not exist");
   for (const auto& [id, agreement] : acked.proposals) {
     auto it = present.find(id);
     if (it == present.end())
-      Add(rep.lost, "proposal " + std::to_string(id) + " (" + agreement + ") was acknowledged and is gone");
+      Add(rep.lost,
+          "proposal " + std::to_string(id) + " (" + agreement + ") was acknowledged and is gone");
     else if (it->second != agreement)
-      Add(rep.lost, "proposal " + std::to_string(id) + " was acknowledged for " + agreement + " and now holds " + it->second);
+      Add(rep.lost, "proposal " + std::to_string(id) + " was acknowledged for " + agreement +
+                        " and now holds " + it->second);
   }
 
   // Comments: every acknowledged one has its event; the deep proposals are
@@ -307,23 +334,27 @@ Report Verify(HttpClient& admin, const Ledger& acked, const CheckOptions& option
       continue;
     }
     std::map<int64_t, std::string> have;
-    for (const auto& c : r.json()["comments"]) have[c["id"].get<int64_t>()] = c.value("text", "");
+    const json doc = r.json();  // kept: a range-for over a temporary's member would dangle
+    for (const auto& c : doc["comments"]) have[c["id"].get<int64_t>()] = c.value("text", "");
     auto ack = acked.comments.find(p);
     if (ack != acked.comments.end())
       for (const auto& [id, text] : ack->second) {
         auto it = have.find(id);
         if (it == have.end())
-          Add(rep.lost, "comment " + std::to_string(id) + " on proposal " + std::to_string(p) + " was acknowledged and is gone");
+          Add(rep.lost, "comment " + std::to_string(id) + " on proposal " + std::to_string(p) +
+                            " was acknowledged and is gone");
         else if (it->second != text)
-          Add(rep.lost, "comment " + std::to_string(id) + " on proposal " + std::to_string(p) + " changed text");
+          Add(rep.lost, "comment " + std::to_string(id) + " on proposal " + std::to_string(p) +
+                            " changed text");
       }
     for (const auto& [id, text] : have)
       if (!comment_events[p].count(id))
-        Add(rep.partial, "comment " + std::to_string(id) + " on proposal " + std::to_string(p) + " has no comment.added event");
+        Add(rep.partial, "comment " + std::to_string(id) + " on proposal " + std::to_string(p) +
+                             " has no comment.added event");
     for (int64_t id : comment_events[p])
       if (!have.count(id))
-        Add(rep.partial, "comment.added for comment " + std::to_string(id) + " on proposal " + std::to_string(p) +
-                             ", which the proposal does not hold");
+        Add(rep.partial, "comment.added for comment " + std::to_string(id) + " on proposal " +
+                             std::to_string(p) + ", which the proposal does not hold");
   }
 
   // Jobs: queued with their proposal, each with its queued event, each ended
@@ -349,13 +380,16 @@ Report Verify(HttpClient& admin, const Ledger& acked, const CheckOptions& option
       else if (state == "failed" && j.value("outcome", "").empty())
         Add(rep.jobs, "job " + id + " failed without a reason");
       if (options.exactly_once && terminal[id] != 1)
-        Add(rep.jobs, "job " + id + " ended " + std::to_string(terminal[id]) + " times in the event log");
+        Add(rep.jobs,
+            "job " + id + " ended " + std::to_string(terminal[id]) + " times in the event log");
     }
   }
   for (const auto& id : queued_jobs)
-    if (!job_ids.count(id)) Add(rep.partial, "queued event for job " + id + ", which does not exist");
+    if (!job_ids.count(id))
+      Add(rep.partial, "queued event for job " + id + ", which does not exist");
   for (const auto& [id, agreement] : present)
-    if (!with_jobs.count(id)) Add(rep.partial, "proposal " + std::to_string(id) + " has no check job");
+    if (!with_jobs.count(id))
+      Add(rep.partial, "proposal " + std::to_string(id) + " has no check job");
   return rep;
 }
 
@@ -387,7 +421,8 @@ bool Run(const std::string& cmd, std::string* error) {
 }
 }  // namespace
 
-LoopImage::LoopImage(std::string image_path, int size_mb) : image_(std::move(image_path)), size_mb_(size_mb) {}
+LoopImage::LoopImage(std::string image_path, int size_mb)
+    : image_(std::move(image_path)), size_mb_(size_mb) {}
 
 LoopImage::~LoopImage() {
   std::string ignored;
@@ -413,7 +448,8 @@ bool LoopImage::Available(std::string* why) {
 }
 
 bool LoopImage::Create(std::string* error) {
-  return Run("truncate -s " + std::to_string(size_mb_) + "M " + Quote(image_) + " && mkfs.ext4 -q -F " + Quote(image_),
+  return Run("truncate -s " + std::to_string(size_mb_) + "M " + Quote(image_) +
+                 " && mkfs.ext4 -q -F " + Quote(image_),
              error);
 }
 
@@ -440,7 +476,8 @@ bool LoopImage::PowerCut(std::string* error) {
   // was given: what the mounted file system wrote back or flushed. Its dirty
   // page cache (unsynced writes) is not in the file, so it is not copied.
   if (!Run("cp --sparse=always " + Quote(image_) + " " + Quote(copy), error)) return false;
-  if (!Unmount(error)) return false;  // writes the lost state back into the old image, which we drop
+  if (!Unmount(error))
+    return false;  // writes the lost state back into the old image, which we drop
   ::unlink(image_.c_str());
   image_ = copy;
   return Mount(dir, error);

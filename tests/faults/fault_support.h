@@ -28,8 +28,8 @@ struct Ledger {
   std::map<int64_t, std::string> proposals;
   // Acknowledged (201): proposal id -> comment id -> comment text.
   std::map<int64_t, std::map<int64_t, std::string>> comments;
-  size_t unanswered = 0;           // sent, no answer: may or may not be durable
-  std::map<int, size_t> statuses;  // every answer by HTTP status (0: no answer)
+  size_t unanswered = 0;                   // sent, no answer: may or may not be durable
+  std::map<int, size_t> statuses;          // every answer by HTTP status (0: no answer)
   std::vector<std::string> error_details;  // a few problem details of refused writes
 
   size_t acknowledged() const;
@@ -76,7 +76,9 @@ struct Report {
   std::vector<std::string> other;    // the server could not be read at all
   uint64_t last_seq = 0;
   size_t proposals_seen = 0, jobs_seen = 0;
-  bool ok() const { return lost.empty() && partial.empty() && gaps.empty() && jobs.empty() && other.empty(); }
+  bool ok() const {
+    return lost.empty() && partial.empty() && gaps.empty() && jobs.empty() && other.empty();
+  }
   std::string Summary(size_t per_kind = 5) const;
 };
 
@@ -95,7 +97,8 @@ struct CheckOptions {
 Report Verify(testing::HttpClient& admin, const Ledger& acknowledged, const CheckOptions& options);
 
 // Every item of a paginated list ({items, next_cursor}) at `path`.
-bool ReadList(testing::HttpClient& c, const std::string& path, std::vector<nlohmann::json>& out, std::string* error);
+bool ReadList(testing::HttpClient& c, const std::string& path, std::vector<nlohmann::json>& out,
+              std::string* error);
 
 // The whole event log (as the admin sees it), page by page.
 std::vector<nlohmann::json> ReadAllEvents(testing::HttpClient& admin, std::string* error);

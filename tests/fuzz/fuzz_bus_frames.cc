@@ -10,11 +10,14 @@
 // answers that with a PROTOCOL_VERSION error, after everything the fuzzed
 // frame caused. Fails on: a crash or sanitizer report in the broker thread,
 // or no answer to the marker (the broker stopped serving).
+#include <cerrno>
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <string>
 #include <zmq.hpp>
+
+#include <google/protobuf/stubs/logging.h>
 
 #include "bus/job_broker.h"
 #include "bus/wire.h"
@@ -31,6 +34,9 @@ constexpr auto kAnswerDeadline = std::chrono::seconds(10);
 class BusPeer {
  public:
   BusPeer() {
+    // protobuf logs every string field with invalid UTF-8 it parses; the
+    // fuzzer makes thousands (the broker counts them as malformed anyway).
+    google::protobuf::SetLogHandler(nullptr);
     auto& server = normbase::fuzz::FuzzServer::Get();
     bus::BrokerOptions o;
     o.endpoint = "ipc://" + normbase::fuzz::MakeTempDir("normbase-fuzz-bus") + "/bus.sock";
@@ -55,12 +61,18 @@ class BusPeer {
     const auto deadline = std::chrono::steady_clock::now() + kAnswerDeadline;
     while (std::chrono::steady_clock::now() < deadline) {
       zmq::pollitem_t item{dealer_.handle(), 0, ZMQ_POLLIN, 0};
-      zmq::poll(&item, 1, std::chrono::milliseconds(100));
+      try {
+        zmq::poll(&item, 1, std::chrono::milliseconds(100));
+      } catch (const zmq::error_t& e) {
+        if (e.num() == EINTR) continue;  // libFuzzer's timers interrupt the poll
+        throw;
+      }
       if (!(item.revents & ZMQ_POLLIN)) continue;
       zmq::message_t reply;
       if (!dealer_.recv(reply, zmq::recv_flags::dontwait)) continue;
       auto env = bus::Decode(reply.data(), reply.size());
-      if (!env.ok()) Fail("the broker sent a frame that does not decode: " + env.status().message());
+      if (!env.ok())
+        Fail("the broker sent a frame that does not decode: " + env.status().message());
       if (env->has_error() && env->error().code() == bus::pb::Error::PROTOCOL_VERSION &&
           env->error().message().find(std::to_string(kMarkerVersion)) != std::string::npos)
         return;

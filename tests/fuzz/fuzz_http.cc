@@ -42,7 +42,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     // consumes nothing until it has a whole header block, so "need more"
     // with nothing consumed means the input ended: end of stream.
     while (!parser.is_done()) {
-      const size_t got = parser.put(boost::asio::buffer(rest.data() + used, rest.size() - used), ec);
+      const size_t got =
+          parser.put(boost::asio::buffer(rest.data() + used, rest.size() - used), ec);
       used += got;
       if (ec == http::error::need_more) {
         ec = {};

@@ -47,8 +47,8 @@ void CsvRoundTrip(std::string_view text, const domain::Codebook& cb) {
          std::to_string(second->size()));
   for (size_t i = 0; i < first->size(); ++i)
     if (CsvView((*first)[i]) != CsvView((*second)[i]))
-      Fail("CSV round trip changed agreement " + std::to_string(i) + ":\n  " + CsvView((*first)[i]) +
-           "\n  " + CsvView((*second)[i]));
+      Fail("CSV round trip changed agreement " + std::to_string(i) + ":\n  " +
+           CsvView((*first)[i]) + "\n  " + CsvView((*second)[i]));
 }
 
 }  // namespace
@@ -63,11 +63,13 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const uint64_t seq_before = server.store().Stats().last_event_seq;
   auto promise = std::make_shared<std::promise<void>>();
   auto done = promise->get_future();
-  server.importer().Import(server.admin(),
-                           csv ? normbase::service::ImportFormat::kCsv : normbase::service::ImportFormat::kJson,
-                           std::move(body), /*dry_run=*/true,
-                           [promise](normbase::Result<normbase::domain::Json>) { promise->set_value(); });
-  if (done.wait_for(std::chrono::seconds(20)) != std::future_status::ready) Fail("the import never answered");
+  server.importer().Import(
+      server.admin(),
+      csv ? normbase::service::ImportFormat::kCsv : normbase::service::ImportFormat::kJson,
+      std::move(body), /*dry_run=*/true,
+      [promise](normbase::Result<normbase::domain::Json>) { promise->set_value(); });
+  if (done.wait_for(std::chrono::seconds(20)) != std::future_status::ready)
+    Fail("the import never answered");
   if (server.store().Stats().last_event_seq != seq_before) Fail("a dry-run import wrote events");
   return 0;
 }

@@ -63,7 +63,8 @@ void CheckDecoders(std::string_view text) {
                            again.status().message());
     if (!again->SameContent(*a)) normbase::fuzz::Fail("agreement JSON round trip changed it");
   }
-  if (j.is_object() && j.contains("codings")) (void)domain::CodingsFromJson(j["codings"], "codings");
+  if (j.is_object() && j.contains("codings"))
+    (void)domain::CodingsFromJson(j["codings"], "codings");
   (void)domain::UserFromJson(j);
   (void)domain::ProposalFromJson(j);
   (void)domain::EventFromJson(j);
@@ -89,7 +90,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   req.method = route.method;
   req.target = target;
   req.body.assign(reinterpret_cast<const char*>(data + 1), size - 1);
-  req.content_type = target.find("format=csv") != std::string::npos ? "text/csv" : "application/json";
+  req.content_type =
+      target.find("format=csv") != std::string::npos ? "text/csv" : "application/json";
   req.authorization = std::string("Bearer ") + normbase::fuzz::FuzzServer::kAdminPlaceholder;
   if (!normbase::api::ParseTarget(req.target, &req.path, &req.query))
     normbase::fuzz::Fail("a fixed target did not parse: " + req.target);

@@ -31,8 +31,10 @@ void CheckFrame(const stream::FramePtr& f) {
 }
 
 void CheckFilter(const stream::TopicFilter& f, bool privileged) {
-  if (f.topics().size() > kMaxTopics) Fail("a filter of " + std::to_string(f.topics().size()) + " topics");
-  if (!privileged && (f.Matches("user.created", {{"user", "2"}}) || f.Matches("token.issued", {{"user", "2"}})))
+  if (f.topics().size() > kMaxTopics)
+    Fail("a filter of " + std::to_string(f.topics().size()) + " topics");
+  if (!privileged &&
+      (f.Matches("user.created", {{"user", "2"}}) || f.Matches("token.issued", {{"user", "2"}})))
     Fail("an anonymous client's filter lets account events through");
 }
 
@@ -40,7 +42,8 @@ void CheckFilter(const stream::TopicFilter& f, bool privileged) {
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   auto& server = normbase::fuzz::FuzzServer::Get();
-  static const normbase::api::StreamAdmitter admitter(server.accounts(), {"https://allowed.example"});
+  static const normbase::api::StreamAdmitter admitter(server.accounts(),
+                                                      {"https://allowed.example"});
   std::string_view rest(reinterpret_cast<const char*>(data), size);
   const size_t nl = rest.find('\n');
   std::string query(rest.substr(0, nl));
@@ -49,7 +52,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   normbase::api::HttpRequest req;
   req.method = "GET";
   req.host = "127.0.0.1:8080";
-  const std::string placeholder = std::string("token=") + normbase::fuzz::FuzzServer::kAdminPlaceholder;
+  const std::string placeholder =
+      std::string("token=") + normbase::fuzz::FuzzServer::kAdminPlaceholder;
   if (auto at = query.find(placeholder); at != std::string::npos)
     query.replace(at, placeholder.size(), "token=" + server.admin_token());
   req.target = "/api/v1/stream?" + query;

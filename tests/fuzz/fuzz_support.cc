@@ -60,7 +60,8 @@ FuzzServer& FuzzServer::Get() {
 
 FuzzServer::FuzzServer() {
   // The routes log every 5xx; the fuzzer makes thousands of refused requests.
-  spdlog::set_level(spdlog::level::off);
+  // NORMBASE_FUZZ_LOG=1 keeps it, to see why an input failed.
+  if (!std::getenv("NORMBASE_FUZZ_LOG")) spdlog::set_level(spdlog::level::off);
   if (!service::InitCrypto()) Fail("libsodium failed to initialise");
   dir_ = MakeTempDir("normbase-fuzz");
   static std::string dir_to_remove = dir_;
@@ -104,7 +105,8 @@ FuzzServer::FuzzServer() {
              R"("codings":{"ransomware":{"evidence":[{"quote":"q","locator":"p. 1"}],"note":""}},)"
              R"("rationale":"fuzz set-up"})";
   const auto r = Handle(std::move(req));
-  if (!r || r->status != 201) Fail("set-up proposal: " + (r ? std::to_string(r->status) + " " + r->body : ""));
+  if (!r || r->status != 201)
+    Fail("set-up proposal: " + (r ? std::to_string(r->status) + " " + r->body : ""));
 }
 
 FuzzServer::~FuzzServer() = default;
@@ -147,8 +149,10 @@ std::optional<api::HttpResponse> FuzzServer::Handle(api::HttpRequest req) {
   if (future.wait_for(kAnswerDeadline) != std::future_status::ready)
     Fail("no answer within the deadline: a route lost its Respond");
   api::HttpResponse r = future.get();
-  if (r.status < 100 || r.status > 599) Fail("HTTP status out of range: " + std::to_string(r.status));
-  if (r.status >= 500 && r.status != 503) Fail("internal error: " + std::to_string(r.status) + " " + r.body);
+  if (r.status < 100 || r.status > 599)
+    Fail("HTTP status out of range: " + std::to_string(r.status));
+  if (r.status >= 500 && r.status != 503)
+    Fail("internal error: " + std::to_string(r.status) + " " + r.body);
   // Every answer is JSON or text the client can read: problem bodies parse.
   if (r.content_type.rfind("application/problem+json", 0) == 0) {
     auto j = nlohmann::json::parse(r.body, nullptr, false);

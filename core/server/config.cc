@@ -192,6 +192,11 @@ Status FinalizeConfig(const CLI::App& app, ServerConfig& c) {
   // An empty value ("--jobs.checks ''") means none.
   for (auto* list : {&c.service.jobs.checks, &c.service.jobs.proposal_analyses, &c.service.jobs.dataset_analyses})
     list->erase(std::remove(list->begin(), list->end(), std::string()), list->end());
+  // A name no plugin can have would queue jobs that wait forever: refuse it.
+  for (const auto* list : {&c.service.jobs.checks, &c.service.jobs.proposal_analyses, &c.service.jobs.dataset_analyses})
+    for (const auto& name : *list)
+      if (name.size() > 64 || name.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789-") != std::string::npos)
+        return Status::InvalidArgument("--jobs.*: '" + name + "' is not a plugin name ([a-z0-9-]+, at most 64)");
   c.bus.job_timeout_ms = c.service.jobs.timeout_ms;
   if (c.bus.heartbeat_expiry_ms <= c.bus.heartbeat_ms)
     return Status::InvalidArgument("--bus.heartbeat-expiry-ms must be longer than --bus.heartbeat-ms");

@@ -2,6 +2,8 @@
 // the flags, and a flag on the command line wins over the file.
 #include <gtest/gtest.h>
 
+#include <filesystem>
+
 #include <fstream>
 
 #include "integration/test_helpers.h"
@@ -64,6 +66,14 @@ TEST(ConfigFile, MalformedOrUnknownIsAClearStartupError) {
   std::tie(code, out) = ServerProcess::RunBinary({"--config", "/nonexistent/normbase.toml"});
   EXPECT_EQ(code, 2);
   EXPECT_NE(out.find("cannot read"), std::string::npos) << out;
+}
+
+TEST(ConfigFile, AJobListWithSomethingNoPluginCanBeCalledIsRefused) {
+  const std::string data = ::testing::TempDir() + "cfg-bad-plugin";
+  auto [code, out] = ServerProcess::RunBinary({"--jobs.checks", "codebook,Evil Name", "--data", data});
+  EXPECT_EQ(code, 2) << out;
+  EXPECT_NE(out.find("'Evil Name' is not a plugin name"), std::string::npos) << out;
+  EXPECT_FALSE(std::filesystem::exists(data + "/db")) << "nothing was created";
 }
 
 }  // namespace

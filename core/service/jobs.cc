@@ -161,6 +161,19 @@ Result<std::vector<Job>> Jobs::RecoverOpenJobs() {
 
 Result<Json> Jobs::DatasetDocument(const store::Reader& r, int64_t revision, bool full) const {
   NB_ASSIGN_OR_RETURN(int64_t current, store::DatasetRevision(r));
+  const std::pair<int64_t, bool> key{std::min(revision, current), full};
+  {
+    std::lock_guard lk(cache_mu_);
+    if (auto it = dataset_cache_.find(key); it != dataset_cache_.end()) return *it->second;
+  }
+  NB_ASSIGN_OR_RETURN(Json doc, ReadDatasetDocument(r, revision, current, full));
+  std::lock_guard lk(cache_mu_);
+  dataset_cache_[key] = std::make_shared<const Json>(doc);
+  while (dataset_cache_.size() > 4) dataset_cache_.erase(dataset_cache_.begin());  // oldest revisions first
+  return doc;
+}
+
+Result<Json> Jobs::ReadDatasetDocument(const store::Reader& r, int64_t revision, int64_t current, bool full) const {
   Json list = Json::array();
   Status err;
   std::vector<std::string> ids;

@@ -12,6 +12,8 @@
 #pragma once
 
 #include <map>
+#include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
@@ -77,11 +79,17 @@ class Jobs {
   Result<Json> GetAnalysis(const std::string& name, std::optional<int64_t> revision) const;
 
  private:
+  // The dataset as a job input sees it. A dataset revision never changes once
+  // written, so the last few documents are kept: every job of a revision
+  // shares one instead of re-reading and re-parsing every agreement.
   Result<Json> DatasetDocument(const store::Reader& r, int64_t revision, bool full) const;
+  Result<Json> ReadDatasetDocument(const store::Reader& r, int64_t revision, int64_t current, bool full) const;
 
   store::Store& store_;
   const CodebookCache& codebook_;
   const ServiceConfig& config_;
+  mutable std::mutex cache_mu_;
+  mutable std::map<std::pair<int64_t, bool>, std::shared_ptr<const Json>> dataset_cache_;  // GUARDED_BY(cache_mu_)
 };
 
 }  // namespace normbase::service

@@ -18,7 +18,7 @@ build="${BUILD_DIR:-$root/build-fuzz}"
 targets="${FUZZ_TARGETS:-fuzz_http fuzz_json_bodies fuzz_import fuzz_stream fuzz_bus_frames}"
 
 "$root/scripts/install-deps.sh" >/dev/null
-CC=clang-14 CXX=clang++-14 cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Debug \
+CC=clang-14 CXX=clang++-14 cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_FLAGS_DEBUG=-g1 -DCMAKE_C_FLAGS_DEBUG=-g1 \
   -DNORMBASE_TESTS=OFF -DNORMBASE_FUZZ=ON >/dev/null
 # shellcheck disable=SC2086
 ninja -C "$build" -j "${JOBS:-$(nproc)}" $targets

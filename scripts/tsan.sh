@@ -25,7 +25,7 @@ build="${BUILD_DIR:-$root/build-tsan}"
 tests="${TSAN_TESTS:-^(core\.StoreTest|core\.ReviewWorkflowTest\.Concurrent|core\.RateLimitTest|integration\.ReviewConcurrency|integration\.StreamTest|integration\.AbuseTest)}"
 
 "$root/scripts/install-deps.sh" >/dev/null
-cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Debug -DNORMBASE_TESTS=ON \
+cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Debug -DNORMBASE_TESTS=ON -DCMAKE_CXX_FLAGS_DEBUG=-g1 -DCMAKE_C_FLAGS_DEBUG=-g1 \
   -DCMAKE_CXX_FLAGS="-fsanitize=thread -fno-omit-frame-pointer" \
   -DCMAKE_C_FLAGS="-fsanitize=thread -fno-omit-frame-pointer" \
   -DCMAKE_EXE_LINKER_FLAGS="-fsanitize=thread" -DCMAKE_SHARED_LINKER_FLAGS="-fsanitize=thread" >/dev/null

@@ -57,11 +57,20 @@ struct Inbox {
     }
     Wake();
   }
+  void PushExited(std::string worker_id, std::string how) {
+    {
+      std::lock_guard lk(mu);
+      if (closed) return;
+      exited.emplace_back(std::move(worker_id), std::move(how));
+    }
+    Wake();
+  }
   int fd;
   std::mutex mu;
   bool closed = false;                                  // GUARDED_BY(mu)
   std::vector<Job> queued;                              // GUARDED_BY(mu)
   std::vector<std::pair<std::string, int>> rejected;    // GUARDED_BY(mu)
+  std::vector<std::pair<std::string, std::string>> exited;  // GUARDED_BY(mu): worker id, how
 };
 
 struct Lease {
@@ -83,6 +92,8 @@ struct WorkerState {
   bool draining = false;
   bool reserved = false;  // kept idle for an isolated job
   int64_t connected_at = 0, last_seen = 0, last_sent = 0;
+  int64_t exited_at = 0;  // its process is known to be gone (the local supervisor saw it)
+  std::string exit_how;
   size_t Load() const { return leased.size() + zombies.size(); }
 };
 
@@ -198,6 +209,10 @@ class JobBroker::Impl {
     std::lock_guard lk(view_mu_);
     return stats_;
   }
+  // Any thread: the process of that worker is gone.
+  void WorkerExited(std::string worker_id, std::string how) {
+    inbox_->PushExited(std::move(worker_id), std::move(how));
+  }
 
  private:
   // ---- the loop ----------------------------------------------------------------
@@ -221,7 +236,15 @@ class JobBroker::Impl {
     }
   }
 
-  int PollTimeoutMs() const { return std::max(10, std::min(o_.heartbeat_ms / 2, 250)); }
+  int PollTimeoutMs() const {
+    int ms = std::max(10, std::min(o_.heartbeat_ms / 2, 250));
+    for (const auto& [id, w] : workers_)
+      if (w.exited_at != 0) ms = std::min(ms, ExitGraceMs());
+    return ms;
+  }
+  // How long after its process died a worker's leases are released: enough
+  // for its last messages to arrive over a local socket.
+  int ExitGraceMs() const { return std::max(10, std::min(100, o_.heartbeat_ms)); }
 
   void DrainInbox() {
     uint64_t n;
@@ -229,10 +252,22 @@ class JobBroker::Impl {
     }
     std::vector<Job> queued;
     std::vector<std::pair<std::string, int>> rejected;
+    std::vector<std::pair<std::string, std::string>> exited;
     {
       std::lock_guard lk(inbox_->mu);
       queued.swap(inbox_->queued);
       rejected.swap(inbox_->rejected);
+      exited.swap(inbox_->exited);
+    }
+    for (auto& [worker_id, how] : exited) {
+      // Not at once: what the worker sent just before it died may still be on
+      // its way through ZeroMQ's I/O thread, and an innocent job whose result
+      // is in flight must not be charged. Timers() releases after the grace.
+      for (auto& [identity, w] : workers_)
+        if (w.hello.worker_id() == worker_id && w.exited_at == 0) {
+          w.exited_at = WallMs();
+          w.exit_how = how;
+        }
     }
     for (auto& j : queued) Enqueue(std::move(j));
     for (auto& [id, dispatch] : rejected) {
@@ -484,7 +519,8 @@ class JobBroker::Impl {
     const int64_t now = WallMs();
     std::vector<std::string> lost;
     for (auto& [id, w] : workers_) {
-      if (now - w.last_seen > o_.heartbeat_expiry_ms) {
+      if (now - w.last_seen > o_.heartbeat_expiry_ms ||
+          (w.exited_at != 0 && now - w.exited_at >= ExitGraceMs())) {
         lost.push_back(id);
         continue;
       }
@@ -496,9 +532,11 @@ class JobBroker::Impl {
     }
     for (const auto& id : lost) {
       WorkerState& w = workers_.at(id);
-      const std::string why = "worker " + w.hello.worker_id() + " (" + w.hello.hostname() + " pid " +
-                              std::to_string(w.hello.pid()) + ") stopped answering for " +
-                              std::to_string(now - w.last_seen) + " ms";
+      const std::string who = "worker " + w.hello.worker_id() + " (" + w.hello.hostname() + " pid " +
+                              std::to_string(w.hello.pid()) + ")";
+      const std::string why = w.exited_at != 0 ? who + " " + w.exit_how
+                                               : who + " stopped answering for " +
+                                                     std::to_string(now - w.last_seen) + " ms";
       spdlog::warn("bus: {}; re-queueing its {} job(s)", why, w.leased.size());
       ++stats_local_.workers_lost;
       ReleaseAll(w, domain::AttemptLoss::kWorkerLost, why);
@@ -793,6 +831,9 @@ JobBroker::JobBroker(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 JobBroker::~JobBroker() = default;
 const std::string& JobBroker::endpoint() const { return impl_->endpoint(); }
 const std::string& JobBroker::public_key() const { return impl_->public_key(); }
+void JobBroker::WorkerExited(const std::string& worker_id, const std::string& how) {
+  impl_->WorkerExited(worker_id, how);
+}
 domain::Json JobBroker::WorkersView() const { return impl_->WorkersView(); }
 BrokerStats JobBroker::Stats() const { return impl_->Stats(); }
 

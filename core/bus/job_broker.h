@@ -69,6 +69,12 @@ class JobBroker {
   // Connected workers with their plugins and in-flight jobs, for GET /workers.
   domain::Json WorkersView() const;
   BrokerStats Stats() const;
+  // The process of the worker that said hello as `worker_id` is gone (the
+  // local supervisor saw it exit; `how`: e.g. "was killed by signal 11").
+  // Its leases are released at once (after a short grace for the messages it
+  // sent last) instead of after the heartbeat expiry, charged as a lost
+  // worker. Thread-safe; an unknown id is ignored.
+  void WorkerExited(const std::string& worker_id, const std::string& how);
 
   class Impl;
 

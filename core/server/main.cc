@@ -110,6 +110,8 @@ int RunServer(ServerConfig& config, const sigset_t& signals) {
     local.server_key = (*broker)->public_key();
     local.heartbeat_ms = config.bus.heartbeat_ms;
     local.heartbeat_expiry_ms = config.bus.heartbeat_expiry_ms;
+    // The supervisor stops (joining its thread) before the broker goes.
+    local.on_exit = [b = broker->get()](const std::string& id, const std::string& how) { b->WorkerExited(id, how); };
     auto sup = WorkerSupervisor::Start(local);
     if (!sup.ok()) return Fail(sup.status());
     supervisor = std::move(*sup);

@@ -45,7 +45,8 @@ Result<std::unique_ptr<WorkerSupervisor>> WorkerSupervisor::Start(SupervisorOpti
   {
     std::lock_guard lk(s->mu_);
     for (int i = 0; i < s->o_.count; ++i) {
-      s->pids_.push_back(s->Spawn(i));
+      s->ids_.emplace_back();
+      s->pids_.push_back(s->Spawn(s->ids_.size() - 1));
       s->restart_at_.push_back(0);
       s->backoff_ms_.push_back(500);
     }
@@ -55,12 +56,13 @@ Result<std::unique_ptr<WorkerSupervisor>> WorkerSupervisor::Start(SupervisorOpti
   return s;
 }
 
-pid_t WorkerSupervisor::Spawn(int index) {
+pid_t WorkerSupervisor::Spawn(size_t index) {
+  ids_[index] = "local-" + std::to_string(::getpid()) + "-" + std::to_string(index) + "-" +
+                std::to_string(NowMs() % 100000);
   std::vector<std::string> args = {o_.binary,
                                    "--connect", o_.endpoint,
                                    "--capacity", std::to_string(o_.capacity),
-                                   "--id", "local-" + std::to_string(::getpid()) + "-" + std::to_string(index) + "-" +
-                                               std::to_string(NowMs() % 100000),
+                                   "--id", ids_[index],
                                    "--heartbeat-ms", std::to_string(o_.heartbeat_ms),
                                    "--heartbeat-expiry-ms", std::to_string(o_.heartbeat_expiry_ms)};
   if (!o_.plugins_dir.empty()) args.insert(args.end(), {"--plugins", o_.plugins_dir});
@@ -91,6 +93,7 @@ void WorkerSupervisor::Loop() {
     cv_.wait_for(lk, std::chrono::milliseconds(100));
     if (stop_) break;
     const int64_t now = NowMs();
+    std::vector<std::pair<std::string, std::string>> exited;  // id, how
     for (size_t i = 0; i < pids_.size(); ++i) {
       if (pids_[i] > 0) {
         int status = 0;
@@ -98,14 +101,21 @@ void WorkerSupervisor::Loop() {
         const std::string how = WIFSIGNALED(status) ? "was killed by signal " + std::to_string(WTERMSIG(status))
                                                     : "exited with code " + std::to_string(WEXITSTATUS(status));
         spdlog::warn("local worker {} (pid {}) {}; restarting in {} ms", i, pids_[i], how, backoff_ms_[i]);
+        exited.emplace_back(ids_[i], how);
         pids_[i] = -1;
         restart_at_[i] = now + backoff_ms_[i];
         backoff_ms_[i] = std::min(backoff_ms_[i] * 2, 30000);
       } else if (now >= restart_at_[i]) {
-        pids_[i] = Spawn(static_cast<int>(i));
+        pids_[i] = Spawn(i);
         ++restarts_;
         if (pids_[i] < 0) restart_at_[i] = now + backoff_ms_[i];
       }
+    }
+    if (!exited.empty() && o_.on_exit) {
+      lk.unlock();
+      for (const auto& [id, how] : exited) o_.on_exit(id, how);
+      lk.lock();
+      if (stop_) break;
     }
     // A worker that has stayed up a minute earns a fresh back-off.
     for (size_t i = 0; i < pids_.size(); ++i)

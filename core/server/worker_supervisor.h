@@ -10,6 +10,7 @@
 
 #include <atomic>
 #include <condition_variable>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -32,6 +33,10 @@ struct SupervisorOptions {
   int heartbeat_ms = 1000;
   int heartbeat_expiry_ms = 3000;
   int stop_timeout_ms = 10000;
+  // Called (from the supervisor's thread) when a worker exits on its own or
+  // is killed, with the id it was started with: the broker then releases its
+  // jobs at once rather than after the heartbeat expiry.
+  std::function<void(const std::string& worker_id, const std::string& how)> on_exit;
 };
 
 class WorkerSupervisor {
@@ -47,7 +52,7 @@ class WorkerSupervisor {
 
  private:
   explicit WorkerSupervisor(SupervisorOptions o) : o_(std::move(o)) {}
-  pid_t Spawn(int index);
+  pid_t Spawn(size_t index);
   void Loop();
 
   SupervisorOptions o_;
@@ -55,6 +60,7 @@ class WorkerSupervisor {
   std::condition_variable cv_;
   bool stop_ = false;                 // GUARDED_BY(mu_)
   std::vector<pid_t> pids_;           // GUARDED_BY(mu_); -1: waiting to restart
+  std::vector<std::string> ids_;      // GUARDED_BY(mu_): the --id each was started with
   std::vector<int64_t> restart_at_;   // GUARDED_BY(mu_)
   std::vector<int> backoff_ms_;       // GUARDED_BY(mu_)
   std::atomic<int> restarts_{0};

@@ -167,6 +167,9 @@ TEST_F(LocalWorkersTest, APoisonJobCostsMaxAttemptsWorkerCrashesAndHealthyJobsGo
   EXPECT_EQ(job["failures"], 2);
   EXPECT_NE(job["outcome"].get<std::string>().find("gave up after 2 failed attempts"), std::string::npos) << job;
   EXPECT_NE(job["outcome"].get<std::string>().find("worker lost"), std::string::npos) << job;
+  // The supervisor saw the crash and the broker released the job at once,
+  // not after the heartbeat expiry ("stopped answering for ... ms").
+  EXPECT_NE(job["outcome"].get<std::string>().find("was killed by signal"), std::string::npos) << job;
   for (int64_t p : healthy)
     EXPECT_TRUE(Eventually([&] { return CheckIs(admin, p, "passed"); }, 30000)) << Check(admin, p).dump();
   // The supervisor brought the crashed workers back.

@@ -29,7 +29,7 @@ cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Debug -DNORMBASE_TESTS=
   -DCMAKE_CXX_FLAGS="-fsanitize=thread -fno-omit-frame-pointer" \
   -DCMAKE_C_FLAGS="-fsanitize=thread -fno-omit-frame-pointer" \
   -DCMAKE_EXE_LINKER_FLAGS="-fsanitize=thread" -DCMAKE_SHARED_LINKER_FLAGS="-fsanitize=thread" >/dev/null
-ninja -C "$build" -j "${JOBS:-$(nproc)}" core_tests integration_tests bus_tests normbase-server normbase-worker
+ninja -C "$build" -j "${JOBS:-$(nproc)}" core_tests concurrency_tests bus_tests normbase-server normbase-worker
 
 logs="$build/tsan-logs"
 rm -rf "$logs" && mkdir -p "$logs"

@@ -19,6 +19,8 @@ std::vector<Gauge> StoreGauges(const store::Store& store, const service::Catalog
   g.push_back({"normbase_store_commits_total", "Mutations committed", double(st.commits_ok), {{"result", "ok"}}});
   g.push_back({"normbase_store_commits_total", "Mutations committed", double(st.commits_failed), {{"result", "failed"}}});
   g.push_back({"normbase_store_queue_depth", "Mutations waiting for the committer", double(st.queue_depth), {}});
+  g.push_back({"normbase_store_refusing_writes", "1 while the store refuses writes after a disk write failure", st.refusing_writes ? 1.0 : 0.0, {}});
+  g.push_back({"normbase_store_write_recoveries_total", "Times the store took writes again after a write failure, without a restart", double(st.write_recoveries), {}});
   for (const auto& [k, v] : st.rocksdb) {
     std::string name = "normbase_rocksdb_" + k.substr(k.find('.') + 1);
     for (auto& c : name)
@@ -30,6 +32,13 @@ std::vector<Gauge> StoreGauges(const store::Store& store, const service::Catalog
     g.push_back({"normbase_agreements", "Agreements in the dataset", (*sum)["agreements"].get<double>(), {}});
     g.push_back({"normbase_agreements_coded", "Agreements with at least one coding", (*sum)["coded_agreements"].get<double>(), {}});
   }
+  const service::AnswerCacheStats rc = catalog.AnswerCacheFigures();  // service/answer_cache.h
+  g.push_back({"normbase_read_cache_hits_total", "Public reads answered from the read cache", double(rc.hits), {}});
+  g.push_back({"normbase_read_cache_misses_total", "Public reads the read cache did not have", double(rc.misses), {}});
+  g.push_back({"normbase_read_cache_evictions_total", "Read cache entries dropped for room or as stale", double(rc.evictions), {}});
+  g.push_back({"normbase_read_cache_bytes", "Bytes held by the read cache", double(rc.bytes), {}});
+  g.push_back({"normbase_read_cache_entries", "Answers held by the read cache", double(rc.entries), {}});
+  g.push_back({"normbase_read_cache_capacity_bytes", "Bound of the read cache (--read-cache-mb)", double(rc.capacity_bytes), {}});
   return g;
 }
 

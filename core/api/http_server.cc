@@ -10,9 +10,9 @@
 #include <boost/beast/http.hpp>
 #include <boost/beast/version.hpp>
 #include <boost/beast/websocket.hpp>
-#include <deque>
 #include <mutex>
 #include <optional>
+#include <span>
 #include <thread>
 #include <vector>
 
@@ -38,8 +38,31 @@ struct Shared {
   std::atomic<size_t> connections{0};
 };
 
+class WsSession;
+
+// Starts the writers of one fan-out in batches (see stream::FanOutScope).
+// While the hub thread pushes an event to every subscriber, the sessions whose
+// writer is idle are collected here instead of each posting itself to its
+// strand from the hub thread: one post per kFanOutBatch sessions, not one per
+// subscriber, and on the I/O thread that runs the batch, dispatching onto a
+// session's idle strand runs its write inline. That saves, per subscriber and
+// event, an allocation, a strand and a scheduler hand-off, and often a thread
+// wake-up.
+struct FanOutBatch {
+  net::io_context::executor_type io;
+  std::vector<std::shared_ptr<WsSession>> sessions;
+};
+constexpr size_t kFanOutBatch = 64;
+thread_local FanOutBatch* t_fan_out = nullptr;  // set on the hub thread during a fan-out
+void StartWriters(FanOutBatch& batch);
+
 // A live-stream client: the hub pushes frames from its thread; they wait in a
 // bounded queue and are written one at a time on the session's strand.
+//
+// Thousands of these sit idle at once, so an idle one is kept small: a plain
+// socket under the WebSocket stream (its own timer does the timeouts), no read
+// buffer while no message is arriving, and a write queue that holds no memory
+// while it is empty.
 class WsSession : public stream::StreamSink, public std::enable_shared_from_this<WsSession> {
  public:
   WsSession(tcp::socket&& socket, std::shared_ptr<Shared> shared, stream::StreamAdmission admission)
@@ -62,23 +85,41 @@ class WsSession : public stream::StreamSink, public std::enable_shared_from_this
   }
 
   // From the hub thread (and from this session for control frames).
-  void Push(std::vector<stream::FramePtr> frames) override {
-    std::lock_guard lk(mu_);
-    if (close_pending_) return;
-    if (queue_.size() + frames.size() > shared_->stream.max_queue) {
-      close_pending_ = true;
-      close_reason_ = "too slow: more than " + std::to_string(shared_->stream.max_queue) +
-                      " messages waiting; resume with since=" + std::to_string(last_sent_seq_);
-    } else {
-      for (auto& f : frames) queue_.push_back(std::move(f));
-    }
-    if (!writing_) {
+  void Push(std::span<const stream::FramePtr> frames) override {
+    {
+      std::lock_guard lk(mu_);
+      if (close_pending_) return;
+      if (QueuedLocked() + frames.size() > shared_->stream.max_queue) {
+        close_pending_ = true;
+        close_reason_ = "too slow: more than " + std::to_string(shared_->stream.max_queue) +
+                        " messages waiting; resume with since=" + std::to_string(last_sent_seq_);
+      } else {
+        queue_.insert(queue_.end(), frames.begin(), frames.end());
+      }
+      if (writing_) return;
       writing_ = true;
+    }
+    if (t_fan_out) {
+      t_fan_out->sessions.push_back(shared_from_this());
+      if (t_fan_out->sessions.size() >= kFanOutBatch) StartWriters(*t_fan_out);
+    } else {
       net::post(ws_.get_executor(), [self = shared_from_this()] { self->DoWrite(); });
     }
   }
 
+  // On an I/O thread (a fan-out batch): joins the strand, inline when it is idle.
+  void StartWriter() {
+    net::dispatch(ws_.get_executor(), [self = shared_from_this()] { self->DoWrite(); });
+  }
+
  private:
+  // Frames kept in a drained queue's vector; a longer one is freed.
+  static constexpr size_t kKeptQueueCapacity = 16;
+  // Where the zero-byte read points. Never written (it has no room), but it
+  // must not be null: Beast's UTF-8 check of the (empty) text it read walks
+  // the pointer and would read address 0.
+  static inline char zero_read_target_ = 0;
+
   void OnAccept(beast::error_code ec) {
     if (ec) return;
     auto* hub = shared_->stream.hub;
@@ -90,37 +131,52 @@ class WsSession : public stream::StreamSink, public std::enable_shared_from_this
       last_seq_seen_ = r.last_seq;
       return stream::HelloFrame(r, *filter, since);
     });
-    DoRead();
+    WaitForMessage();
   }
 
-  void DoRead() {
-    ws_.async_read(buffer_, beast::bind_front_handler(&WsSession::OnRead, shared_from_this()));
+  // Most subscribers never send a message, so between messages only a
+  // zero-byte read is pending. Inside it Beast reads frame headers into the
+  // stream's own buffer, answers pings, takes the pongs that keep the idle
+  // timeout from firing and runs the close handshake; it completes once a
+  // data frame starts. Only then does buffer_ grow, for that one message.
+  void WaitForMessage() {
+    ws_.async_read_some(net::mutable_buffer(&zero_read_target_, 0),
+                        beast::bind_front_handler(&WsSession::OnMessageStart, shared_from_this()));
   }
 
-  void OnRead(beast::error_code ec, std::size_t) {
+  void OnMessageStart(beast::error_code ec, std::size_t) {
     if (ec) return;  // closed, timed out (no pong) or too big: the stream ends
+    if (ws_.is_message_done()) return OnMessage({}, 0);  // an empty message
+    ws_.async_read(buffer_, beast::bind_front_handler(&WsSession::OnMessage, shared_from_this()));
+  }
+
+  void OnMessage(beast::error_code ec, std::size_t) {
+    if (ec) return;
     const std::string text = beast::buffers_to_string(buffer_.data());
-    buffer_.consume(buffer_.size());
+    buffer_.clear();
+    buffer_.shrink_to_fit();  // freed: the next message may never come
     auto cmd = stream::ParseClientMessage(text);
     const uint64_t seq = shared_->stream.hub->LastSeq();
+    stream::FramePtr reply;
     if (!cmd.ok()) {
-      Push({stream::ErrorFrame(cmd.status().message(), seq)});
+      reply = stream::ErrorFrame(cmd.status().message(), seq);
     } else if (cmd->op == stream::ClientCommand::Op::kPing) {
-      Push({stream::SubscribedFrame(*admission_.filter, seq)});
+      reply = stream::SubscribedFrame(*admission_.filter, seq);
     } else {
       Result<stream::TopicFilter> next =
           cmd->op == stream::ClientCommand::Op::kSubscribe
               ? admission_.filter->With(cmd->topics)
               : Result<stream::TopicFilter>(admission_.filter->Without(cmd->topics));
       if (!next.ok()) {
-        Push({stream::ErrorFrame(next.status().message(), seq)});
+        reply = stream::ErrorFrame(next.status().message(), seq);
       } else {
         admission_.filter = std::make_shared<const stream::TopicFilter>(std::move(next).value());
         shared_->stream.hub->SetFilter(id_, admission_.filter);
-        Push({stream::SubscribedFrame(*admission_.filter, seq)});
+        reply = stream::SubscribedFrame(*admission_.filter, seq);
       }
     }
-    DoRead();
+    Push({&reply, 1});
+    WaitForMessage();
   }
 
   void DoWrite() {
@@ -130,12 +186,13 @@ class WsSession : public stream::StreamSink, public std::enable_shared_from_this
       if (close_pending_) {
         if (closing_) return;
         closing_ = true;
-        queue_.clear();
-      } else if (queue_.empty()) {
+        std::vector<stream::FramePtr>().swap(queue_);
+        queue_head_ = 0;
+      } else if (QueuedLocked() == 0) {
         writing_ = false;
         return;
       } else {
-        next = queue_.front();
+        next = queue_[queue_head_];
       }
     }
     if (!next) {
@@ -145,19 +202,38 @@ class WsSession : public stream::StreamSink, public std::enable_shared_from_this
       return;
     }
     ws_.text(true);
-    ws_.async_write(net::buffer(next->text), [self = shared_from_this(), next](beast::error_code ec, std::size_t) {
-      if (ec) return;
-      {
-        std::lock_guard lk(self->mu_);
-        if (!self->queue_.empty() && self->queue_.front() == next) self->queue_.pop_front();
-        if (next->seq) self->last_sent_seq_ = next->seq;
-      }
-      self->DoWrite();
-    });
+    ws_.async_write(net::buffer(next->text),
+                    [self = shared_from_this(), next](beast::error_code ec, std::size_t) {
+                      if (ec) return;
+                      {
+                        std::lock_guard lk(self->mu_);
+                        if (self->QueuedLocked() > 0 && self->queue_[self->queue_head_] == next)
+                          self->PopFrontLocked();
+                        if (next->seq) self->last_sent_seq_ = next->seq;
+                      }
+                      self->DoWrite();
+                    });
   }
 
-  websocket::stream<beast::tcp_stream> ws_;
-  beast::flat_buffer buffer_;
+  size_t QueuedLocked() const { return queue_.size() - queue_head_; }
+
+  void PopFrontLocked() {
+    queue_[queue_head_].reset();
+    if (++queue_head_ == queue_.size()) {
+      queue_head_ = 0;
+      if (queue_.capacity() > kKeptQueueCapacity)
+        std::vector<stream::FramePtr>().swap(queue_);  // a burst is over: give it back
+      else
+        queue_.clear();
+    } else if (queue_head_ >= kKeptQueueCapacity && queue_head_ * 2 >= queue_.size()) {
+      // Never drained (a steady stream): drop the written prefix, in amortised O(1).
+      queue_.erase(queue_.begin(), queue_.begin() + static_cast<std::ptrdiff_t>(queue_head_));
+      queue_head_ = 0;
+    }
+  }
+
+  websocket::stream<tcp::socket> ws_;
+  beast::flat_buffer buffer_;  // empty (no memory) except while a message arrives
   std::shared_ptr<Shared> shared_;
   stream::StreamAdmission admission_;  // filter replaced on (un)subscribe, on the strand
   uint64_t id_ = 0;
@@ -165,13 +241,25 @@ class WsSession : public stream::StreamSink, public std::enable_shared_from_this
   uint64_t last_seq_seen_ = 0;
 
   std::mutex mu_;
-  std::deque<stream::FramePtr> queue_;  // GUARDED_BY(mu_)
-  bool writing_ = false;                // GUARDED_BY(mu_): a DoWrite chain is running
-  bool close_pending_ = false;          // GUARDED_BY(mu_)
-  bool closing_ = false;                // GUARDED_BY(mu_)
-  std::string close_reason_;            // GUARDED_BY(mu_)
-  uint64_t last_sent_seq_ = 0;          // GUARDED_BY(mu_)
+  // Frames to write, oldest at queue_head_. A vector, unlike a deque,
+  // allocates nothing while empty.
+  std::vector<stream::FramePtr> queue_;  // GUARDED_BY(mu_)
+  size_t queue_head_ = 0;                // GUARDED_BY(mu_)
+  bool writing_ = false;                 // GUARDED_BY(mu_): a DoWrite chain is running or about to
+  bool close_pending_ = false;           // GUARDED_BY(mu_)
+  bool closing_ = false;                 // GUARDED_BY(mu_)
+  std::string close_reason_;             // GUARDED_BY(mu_)
+  uint64_t last_sent_seq_ = 0;           // GUARDED_BY(mu_)
 };
+
+void StartWriters(FanOutBatch& batch) {
+  if (batch.sessions.empty()) return;
+  net::post(batch.io, [sessions = std::move(batch.sessions)] {
+    for (const auto& s : sessions) s->StartWriter();
+  });
+  batch.sessions = {};
+  batch.sessions.reserve(kFanOutBatch);
+}
 
 class Session : public std::enable_shared_from_this<Session> {
  public:
@@ -231,9 +319,13 @@ class Session : public std::enable_shared_from_this<Session> {
     req.origin = std::string(msg[http::field::origin]);
     req.host = std::string(msg[http::field::host]);
     req.if_none_match = std::string(msg[http::field::if_none_match]);
-    beast::error_code ep_ec;
-    auto ep = stream_.socket().remote_endpoint(ep_ec);
-    if (!ep_ec) req.remote = ep.address().to_string();
+    if (!remote_known_) {  // once per connection: a getpeername() per request showed in profiles
+      beast::error_code ep_ec;
+      auto ep = stream_.socket().remote_endpoint(ep_ec);
+      if (!ep_ec) remote_ = ep.address().to_string();
+      remote_known_ = true;
+    }
+    req.remote = remote_;
     const bool keep_alive = msg.keep_alive();
     const unsigned version = msg.version();
     const bool head = msg.method() == http::verb::head;
@@ -245,8 +337,9 @@ class Session : public std::enable_shared_from_this<Session> {
       net::post(self->stream_.get_executor(), [self, r = std::move(r), keep_alive, version, head]() mutable {
         std::optional<size_t> head_length;
         if (head) {
-          head_length = r.body.size();  // HEAD: the headers of the GET, no body
+          head_length = r.body_size();  // HEAD: the headers of the GET, no body
           r.body.clear();
+          r.shared_body.reset();
         }
         self->Write(std::move(r), keep_alive, version, head_length);
       });
@@ -274,7 +367,9 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
   void Write(HttpResponse r, bool keep_alive, unsigned version, std::optional<size_t> head_length = {}) {
-    auto res = std::make_shared<http::response<http::string_body>>(
+    // The body is shared (a cached answer) or moved in, never copied.
+    auto body = r.shared_body ? std::move(r.shared_body) : std::make_shared<const std::string>(std::move(r.body));
+    auto res = std::make_shared<http::response<http::span_body<const char>>>(
         static_cast<http::status>(r.status), version);
     res->set(http::field::server, kServerName);
     res->set(http::field::content_type, r.content_type);
@@ -282,12 +377,13 @@ class Session : public std::enable_shared_from_this<Session> {
     res->set(http::field::cache_control, "no-store");
     for (auto& [k, v] : r.headers) res->set(k, v);
     res->keep_alive(keep_alive);
-    res->body() = std::move(r.body);
+    res->body() = {body->data(), body->size()};
     res->prepare_payload();
     if (head_length) res->content_length(*head_length);
+    if (r.status == 304) res->content_length(boost::none);  // RFC 9110 8.6: not "0" on a 304
     stream_.expires_after(kWriteTimeout);
     http::async_write(stream_, *res,
-                      [self = shared_from_this(), res, keep_alive](beast::error_code ec, std::size_t) {
+                      [self = shared_from_this(), res, body, keep_alive](beast::error_code ec, std::size_t) {
                         if (ec || !keep_alive) return self->Close();
                         self->DoRead();
                       });
@@ -304,6 +400,8 @@ class Session : public std::enable_shared_from_this<Session> {
   std::optional<http::request_parser<http::string_body>> parser_;
   std::shared_ptr<Shared> shared_;
   bool first_request_ = true;
+  bool remote_known_ = false;
+  std::string remote_;  // the peer's address, for rate limits and logs
 };
 
 }  // namespace
@@ -331,6 +429,14 @@ class HttpServer::Impl {
       return Status::Unavailable("cannot listen on " + shared_->options.address + ":" +
                                  std::to_string(shared_->options.port) + ": " + ec.message());
     const uint16_t port = acceptor_.local_endpoint().port();
+    if (auto* hub = shared_->stream.hub)
+      hub->SetFanOutScope([io = ioc_.get_executor()](const std::function<void()>& fan_out) {
+        FanOutBatch batch{io, {}};
+        t_fan_out = &batch;
+        fan_out();
+        t_fan_out = nullptr;
+        StartWriters(batch);
+      });
     DoAccept();
     for (int i = 0; i < std::max(1, shared_->options.threads); ++i)
       threads_.emplace_back([this] { ioc_.run(); });
@@ -339,6 +445,8 @@ class HttpServer::Impl {
 
   void Stop() {
     if (stopped_.exchange(true)) return;
+    // Before the io_context goes: the hub must not post to it any more.
+    if (auto* hub = shared_->stream.hub) hub->SetFanOutScope(nullptr);
     net::post(acceptor_.get_executor(), [this] {
       beast::error_code ec;
       acceptor_.close(ec);

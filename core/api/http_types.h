@@ -5,7 +5,9 @@
 
 #include <functional>
 #include <map>
+#include <memory>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -29,7 +31,13 @@ struct HttpResponse {
   int status = 200;
   std::string content_type = "application/json";
   std::string body;
+  // When set, the body instead of `body` (which is then empty): bytes shared
+  // with a cache, sent without being copied.
+  std::shared_ptr<const std::string> shared_body;
   std::vector<std::pair<std::string, std::string>> headers;
+
+  size_t body_size() const { return shared_body ? shared_body->size() : body.size(); }
+  std::string_view body_view() const { return shared_body ? *shared_body : std::string_view(body); }
 };
 
 // Hands a response back to the connection; may be called from any thread, once.

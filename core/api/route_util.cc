@@ -85,4 +85,45 @@ void ReplyNow(const Respond& respond, Result<domain::Json> r) {
   respond(JsonResponse(200, *r));
 }
 
+std::string AnswerEtag(const service::Answer& answer) { return '"' + answer.fingerprint + '"'; }
+
+bool IfNoneMatchHits(std::string_view header, std::string_view etag) {
+  auto is_space = [](char c) { return c == ' ' || c == '\t'; };
+  size_t i = 0;
+  while (i < header.size()) {
+    while (i < header.size() && (is_space(header[i]) || header[i] == ',')) ++i;
+    if (i == header.size()) break;
+    if (header[i] == '*') return true;
+    if (header.substr(i, 2) == "W/") i += 2;
+    if (i < header.size() && header[i] == '"') {
+      const size_t close = header.find('"', i + 1);
+      if (close == std::string_view::npos) return false;  // unterminated: nothing more to read
+      size_t end = close + 1;
+      while (end < header.size() && is_space(header[end])) ++end;
+      if ((end == header.size() || header[end] == ',') && header.substr(i, close + 1 - i) == etag)
+        return true;
+      i = end;
+    }
+    // Whatever follows up to the next comma is not part of a valid member.
+    const size_t comma = header.find(',', i);
+    if (comma == std::string_view::npos) break;
+    i = comma + 1;
+  }
+  return false;
+}
+
+void ReplyAnswer(const HttpRequest& req, const Respond& respond, Result<service::AnswerPtr> r) {
+  if (!r.ok()) return respond(Problem(r.status()));
+  const service::Answer& answer = **r;
+  HttpResponse res;
+  res.headers.emplace_back("ETag", AnswerEtag(answer));
+  res.headers.emplace_back("Cache-Control", "no-cache");
+  if (!req.if_none_match.empty() && IfNoneMatchHits(req.if_none_match, res.headers[0].second)) {
+    res.status = 304;  // RFC 9110 15.4.5: no body; the ETag and Cache-Control as a 200 would have
+  } else {
+    res.shared_body = answer.body;
+  }
+  respond(std::move(res));
+}
+
 }  // namespace normbase::api

@@ -4,6 +4,7 @@
 
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include "api/api.h"
 #include "api/problem.h"
@@ -27,5 +28,17 @@ std::string QueryString(const HttpRequest& req, const char* name);
 service::Done<domain::Json> Reply(Respond respond, int ok_status = 200);
 // Answers a synchronous read.
 void ReplyNow(const Respond& respond, Result<domain::Json> r);
+
+// The strong ETag of a serialised answer: its fingerprint, quoted.
+std::string AnswerEtag(const service::Answer& answer);
+// True when an If-None-Match header value lists `etag` (quoted) or is "*".
+// Uses the weak comparison RFC 9110 (13.1.2) prescribes for If-None-Match:
+// W/"x" matches "x". Malformed members are skipped, never matched.
+bool IfNoneMatchHits(std::string_view header, std::string_view etag);
+// Answers a serialised read (service::Catalog's *Answer calls): 304 without
+// a body when the request's If-None-Match names it, else 200 with the shared
+// bytes. Both carry the ETag and "Cache-Control: no-cache" (a client may keep
+// it but must revalidate: the head changes with every merge).
+void ReplyAnswer(const HttpRequest& req, const Respond& respond, Result<service::AnswerPtr> r);
 
 }  // namespace normbase::api

@@ -1,4 +1,6 @@
 // Public reads: codebook, agreements, history, proposals, events, exports.
+// The agreement and the list are served as cached serialised answers with a
+// strong ETag (service/answer_cache.h).
 #include <nlohmann/json.hpp>
 
 #include "api/route_util.h"
@@ -37,13 +39,13 @@ void AddReadRoutes(Router& r, ApiServices& s) {
     if (*to) q.year_to = static_cast<int>(**to);
     q.revision = *rev;
     if (*limit) q.limit = static_cast<size_t>(**limit);
-    ReplyNow(respond, s.catalog.ListAgreements(q));
+    ReplyAnswer(req, respond, s.catalog.ListAgreementsAnswer(q));
   });
 
   r.Add("GET", "/api/v1/agreements/{id}", [&s](const HttpRequest& req, const PathParams& p, Respond respond) {
     auto rev = QueryInt(req, "revision");
     if (!rev.ok()) return respond(Problem(rev.status()));
-    ReplyNow(respond, s.catalog.GetAgreement(p.at("id"), *rev));
+    ReplyAnswer(req, respond, s.catalog.AgreementAnswer(p.at("id"), *rev));
   });
 
   r.Add("GET", "/api/v1/agreements/{id}/history",

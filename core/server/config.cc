@@ -75,6 +75,11 @@ void AddServerOptions(CLI::App& app, ServerConfig& c) {
       ->capture_default_str()->group(limits);
   app.add_option("--page-limit", c.service.max_page, "Largest page size of a list")
       ->capture_default_str()->group(limits);
+  app.add_option_function<size_t>("--read-cache-mb",
+                                  [&c](size_t mb) { c.service.read_cache_bytes = mb << 20; },
+                                  "MiB of serialised public reads (an agreement, a list page) kept in memory; 0: off")
+      ->default_str(std::to_string(c.service.read_cache_bytes >> 20))
+      ->check(CLI::Range(size_t{0}, size_t{65536}))->group(limits);
   app.add_option("--rate-limit.token", c.rate_limit.token_per_second,
                  "Requests per second one account may make, all its tokens together (429 beyond; 0: no limit)")
       ->check(CLI::NonNegativeNumber)->capture_default_str()->group(limits);

@@ -29,6 +29,33 @@ bool Matches(const domain::Agreement& a, const AgreementQuery& q, const std::str
 
 constexpr size_t kMaxEventsPage = 1000;
 
+// Length-prefixed, so that no two different values compose the same key.
+void AppendField(std::string& key, const std::string& v) {
+  key += std::to_string(v.size());
+  key += ':';
+  key += v;
+}
+
+void AppendField(std::string& key, std::optional<int> v) {
+  AppendField(key, v ? std::to_string(*v) : std::string());
+}
+
+// What a list answer depends on besides the revision, normalised as the
+// answer sees it: "limit=0" and no limit, or "q=Paris" and "q=paris", share
+// an entry; parameters the route ignores never reach the key.
+std::string ListKey(const AgreementQuery& q, size_t page) {
+  std::string key = "list ";
+  AppendField(key, q.kind);
+  AppendField(key, q.element);
+  AppendField(key, q.year_from);
+  AppendField(key, q.year_to);
+  AppendField(key, Lower(q.q));
+  AppendField(key, q.cursor);
+  AppendField(key, std::to_string(page));
+  key += q.include_retired ? 'R' : '-';
+  return key;
+}
+
 }  // namespace
 
 Result<Json> Catalog::Codebook() const {
@@ -109,6 +136,44 @@ Result<Json> Catalog::GetAgreement(const std::string& id, std::optional<int64_t>
     if (!a) return Status::NotFound("agreement '" + id + "' does not exist");
   }
   return domain::ToJson(*a);
+}
+
+Result<AnswerPtr> Catalog::CachedAnswer(std::optional<int64_t> revision, const std::string& key,
+                                        const std::function<Result<Json>()>& compute) const {
+  if (!answers_.enabled()) {
+    NB_ASSIGN_OR_RETURN(Json j, compute());
+    return MakeAnswer(domain::Dump(j));
+  }
+  NB_ASSIGN_OR_RETURN(int64_t head, store::DatasetRevision(store_));
+  // A revision past the head is refused now and valid after the next merge:
+  // neither looked up nor kept (compute() refuses it).
+  const bool cacheable = !revision || (*revision >= 1 && *revision <= head);
+  const int64_t at = revision.value_or(head);
+  if (cacheable)
+    if (auto hit = answers_.Find(at, !revision, key)) return hit;
+  NB_ASSIGN_OR_RETURN(Json j, compute());
+  AnswerPtr answer = MakeAnswer(domain::Dump(j));
+  if (!cacheable) return answer;
+  if (revision) {
+    answers_.Insert(at, false, key, answer);  // a past revision's answer never changes
+    return answer;
+  }
+  // Every merge and import advances the revision in the same atomic batch as
+  // its data: the same revision before and after means the answer was read
+  // between two commits, i.e. it is exactly revision `head`'s.
+  NB_ASSIGN_OR_RETURN(int64_t after, store::DatasetRevision(store_));
+  if (after == head) answers_.Insert(head, true, key, answer);
+  return answer;
+}
+
+Result<AnswerPtr> Catalog::ListAgreementsAnswer(const AgreementQuery& q) const {
+  return CachedAnswer(q.revision, ListKey(q, PageSize(config_, q.limit)),
+                      [&] { return ListAgreements(q); });
+}
+
+Result<AnswerPtr> Catalog::AgreementAnswer(const std::string& id,
+                                           std::optional<int64_t> revision) const {
+  return CachedAnswer(revision, "agreement " + id, [&] { return GetAgreement(id, revision); });
 }
 
 Result<Json> Catalog::History(const std::string& id) const {

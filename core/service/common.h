@@ -47,6 +47,7 @@ struct ServiceConfig {
   size_t max_page = 500;
   size_t max_rationale = 20000;  // bytes of a rationale, comment or review text
   size_t max_import_agreements = 10000;
+  size_t read_cache_bytes = size_t{8} << 20;  // serialised public reads kept (AnswerCache); 0: off
 };
 
 // Completion of an asynchronous write; runs on the store's committer thread,

@@ -1,5 +1,7 @@
-// RocksDB implementation of Store: the committer thread and group commit.
+// RocksDB implementation of Store: the committer thread, group commit, and
+// recovery from write failures without a restart (store.h, disk_recovery.h).
 #include <rocksdb/db.h>
+#include <rocksdb/env.h>
 #include <rocksdb/utilities/checkpoint.h>
 #include <rocksdb/utilities/write_batch_with_index.h>
 
@@ -10,11 +12,15 @@
 #include <filesystem>
 #include <mutex>
 #include <nlohmann/json.hpp>
+#include <shared_mutex>
+#include <spdlog/spdlog.h>
 #include <thread>
 
 #include "domain/codec.h"
-#include "store/store.h"
+#include "store/disk_recovery.h"
 #include "store/info_log.h"
+#include "store/rocks_store.h"
+#include "store/store.h"
 #include "store/write_failure.h"
 
 namespace normbase::store {
@@ -59,6 +65,10 @@ namespace {
 constexpr int kTables = static_cast<int>(Table::kCount);
 constexpr char kEventCounter[] = "event";
 constexpr char kFormatKey[] = "format_version";
+// What a read is told in the moment between closing and reopening the
+// database after a write failure, or while reopening keeps failing.
+constexpr char kReopening[] =
+    "the server is reopening its database after a disk error; retry in a moment";
 
 Status FromRocks(const rocksdb::Status& s, const char* what) {
   if (s.ok()) return Status::Ok();
@@ -141,13 +151,21 @@ class GroupContext final : public WriteContext {
 
 class RocksStore final : public Store {
  public:
-  explicit RocksStore(StoreOptions o) : options_(std::move(o)) {}
+  RocksStore(StoreOptions o, std::shared_ptr<rocksdb::FileSystem> fs)
+      : options_(std::move(o)),
+        fs_(fs ? std::move(fs) : rocksdb::FileSystem::Default()),
+        env_(fs_ == rocksdb::FileSystem::Default() ? nullptr : rocksdb::NewCompositeEnv(fs_)),
+        backoff_(options_.retry_min_ms, options_.retry_max_ms) {}
 
-  Status OpenDb() {
+  // At start, and from Reopen with db_mu_ held exclusively. `read_only`:
+  // the fallback that keeps reads working when a reopen fails (it writes nothing).
+  Status OpenDb(bool read_only = false) {
     rocksdb::DBOptions db_opts;
     db_opts.create_if_missing = true;
     db_opts.create_missing_column_families = true;
     db_opts.max_background_jobs = 2;
+    if (env_) db_opts.env = env_.get();
+    db_opts.listeners.push_back(error_listener_);
     // RocksDB's LOG through a logger that survives a failing disk (info_log.h).
     std::error_code ec;
     std::filesystem::create_directories(options_.path, ec);
@@ -158,7 +176,9 @@ class RocksStore final : public Store {
       descs.emplace_back(TableName(static_cast<Table>(i)), rocksdb::ColumnFamilyOptions());
     std::vector<rocksdb::ColumnFamilyHandle*> handles;
     rocksdb::DB* raw = nullptr;
-    rocksdb::Status s = rocksdb::DB::Open(db_opts, options_.path, descs, &handles, &raw);
+    rocksdb::Status s =
+        read_only ? rocksdb::DB::OpenForReadOnly(db_opts, options_.path, descs, &handles, &raw)
+                  : rocksdb::DB::Open(db_opts, options_.path, descs, &handles, &raw);
     if (!s.ok()) {
       if (s.IsIOError() && s.ToString().find("lock") != std::string::npos)
         return Status::Unavailable("data directory " + options_.path +
@@ -176,7 +196,10 @@ class RocksStore final : public Store {
     return CheckFormat();
   }
 
-  void Start() { committer_ = std::thread([this] { CommitLoop(); }); }
+  void Start() {
+    notified_seq_ = last_seq_.load();
+    committer_ = std::thread([this] { CommitLoop(); });
+  }
 
   ~RocksStore() override {
     {
@@ -190,22 +213,26 @@ class RocksStore final : public Store {
   }
 
   // ---- Reader ----
+  // Reads hold db_mu_ shared: the committer may close and reopen the
+  // database after a write failure (TryRecover), and takes it exclusively.
   Result<std::optional<std::string>> Get(Table t, std::string_view key) const override {
-    std::string v;
-    rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), cf(t), rocksdb::Slice(key.data(), key.size()), &v);
-    if (s.IsNotFound()) return std::optional<std::string>();
-    NB_RETURN_IF_ERROR(FromRocks(s, "get"));
-    return std::optional<std::string>(std::move(v));
+    std::shared_lock lk(db_mu_);
+    if (!db_) return Status::Unavailable(kReopening);
+    return GetUnlocked(t, key);
   }
 
   Status Scan(Table t, std::string_view prefix, std::string_view start,
               const ScanFn& fn) const override {
+    std::shared_lock lk(db_mu_);
+    if (!db_) return Status::Unavailable(kReopening);
     std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), cf(t)));
     return ScanIterator(it.get(), prefix, start, fn);
   }
 
   Result<std::optional<std::pair<std::string, std::string>>> SeekForPrev(
       Table t, std::string_view prefix, std::string_view key) const override {
+    std::shared_lock lk(db_mu_);
+    if (!db_) return Status::Unavailable(kReopening);
     std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), cf(t)));
     return SeekForPrevIterator(it.get(), prefix, key);
   }
@@ -261,10 +288,14 @@ class RocksStore final : public Store {
     s.commit_groups = groups_.load();
     s.commits_ok = commits_ok_.load();
     s.commits_failed = commits_failed_.load();
+    s.refusing_writes = refusing_.load(std::memory_order_acquire);
+    s.write_recoveries = recoveries_.load();
     {
       std::lock_guard lk(mu_);
       s.queue_depth = queue_.size();
     }
+    std::shared_lock lk(db_mu_);
+    if (!db_) return s;
     for (const char* p : {"rocksdb.estimate-num-keys", "rocksdb.total-sst-files-size",
                           "rocksdb.cur-size-all-mem-tables", "rocksdb.num-running-compactions"}) {
       uint64_t total = 0, v = 0;
@@ -318,8 +349,17 @@ class RocksStore final : public Store {
   rocksdb::ColumnFamilyHandle* cf(Table t) const { return handles_[static_cast<int>(t)].get(); }
 
  private:
+  // For the committer and OpenDb, which need no lock (see db_mu_).
+  Result<std::optional<std::string>> GetUnlocked(Table t, std::string_view key) const {
+    std::string v;
+    rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), cf(t), rocksdb::Slice(key.data(), key.size()), &v);
+    if (s.IsNotFound()) return std::optional<std::string>();
+    NB_RETURN_IF_ERROR(FromRocks(s, "get"));
+    return std::optional<std::string>(std::move(v));
+  }
+
   Status CheckFormat() {
-    NB_ASSIGN_OR_RETURN(auto v, Get(Table::kMeta, kFormatKey));
+    NB_ASSIGN_OR_RETURN(auto v, GetUnlocked(Table::kMeta, kFormatKey));
     if (!v) {
       rocksdb::WriteOptions wo;
       wo.sync = options_.sync;
@@ -345,7 +385,7 @@ class RocksStore final : public Store {
                               " only; nothing was changed. Use the matching release, or restore a "
                               "backup made by this one");
     }
-    NB_ASSIGN_OR_RETURN(auto seq, Get(Table::kMeta, CounterKey(kEventCounter)));
+    NB_ASSIGN_OR_RETURN(auto seq, GetUnlocked(Table::kMeta, CounterKey(kEventCounter)));
     last_seq_ = seq ? std::stoull(*seq) : 0;
     return Status::Ok();
   }
@@ -362,18 +402,162 @@ class RocksStore final : public Store {
       std::vector<Pending> group;
       {
         std::unique_lock lk(mu_);
-        cv_.wait(lk, [&] { return stopping_ || !queue_.empty(); });
-        if (queue_.empty()) return;  // stopping and drained
+        const auto ready = [&] { return stopping_ || !queue_.empty(); };
+        // While refusing writes, wake for the next recovery attempt too.
+        if (failing_)
+          cv_.wait_until(lk, next_attempt_, ready);
+        else
+          cv_.wait(lk, ready);
+        if (stopping_ && queue_.empty()) return;  // stopping and drained
         while (!queue_.empty() && group.size() < options_.max_group_requests) {
           group.push_back(std::move(queue_.front()));
           queue_.pop_front();
         }
       }
-      RunGroup(group);
+      if (failing_ && std::chrono::steady_clock::now() >= next_attempt_) TryRecover();
+      if (!group.empty()) RunGroup(group);
     }
   }
 
+  // ---- recovery from write failures (committer thread only) ----
+
+  void EnterFailure(const rocksdb::Status& ws) {
+    failing_ = true;
+    refusing_.store(true, std::memory_order_release);
+    cause_ = ws;
+    // A failure this write itself hit (no severity yet: RocksDB stamps one on
+    // the stored background error) is a failure of the log, as is one the
+    // listener saw there; either needs a reopen (disk_recovery.h).
+    reopen_needed_ = error_listener_->log_failed() ||
+                     ws.severity() == rocksdb::Status::Severity::kNoError;
+    const int64_t delay = backoff_.Next();
+    next_attempt_ = std::chrono::steady_clock::now() + std::chrono::milliseconds(delay);
+    spdlog::error(
+        "store: a write to the disk failed ({}): writes are refused, reads still served; retrying "
+        "the disk in {} ms, then with back-off up to {} ms",
+        ws.ToString(), delay, options_.retry_max_ms);
+  }
+
+  void TryRecover() {
+    const char* how = nullptr;
+    const rocksdb::Status s = AttemptRecovery(&how);
+    if (s.ok()) {
+      failing_ = false;
+      refusing_.store(false, std::memory_order_release);
+      recoveries_.fetch_add(1);
+      spdlog::warn("store: writes are accepted again ({}); the failure was: {}", how,
+                   cause_.ToString());
+      return;
+    }
+    // Busy: RocksDB's own recovery is under way; the cause is still the old one.
+    if (!s.IsBusy()) cause_ = s;
+    const int64_t delay = backoff_.Next();
+    next_attempt_ = std::chrono::steady_clock::now() + std::chrono::milliseconds(delay);
+    spdlog::debug("store: the disk is not writable yet ({}); next attempt in {} ms", s.ToString(),
+                  delay);
+  }
+
+  rocksdb::Status AttemptRecovery(const char** how) {
+    if (db_ && !reopen_needed_ && !read_only_) {
+      const rocksdb::Status r = db_->Resume();  // also OK once RocksDB recovered by itself
+      if (r.ok()) {
+        *how = "the database resumed";
+        return r;
+      }
+      if (r.IsBusy() || r.severity() < rocksdb::Status::Severity::kFatalError) return r;
+      reopen_needed_ = true;  // a fatal error: Resume() refuses until the DB is reopened
+    }
+    if (db_) {
+      // Keep the open database (and reads) while the disk still fails.
+      rocksdb::IOStatus probe = ProbeDisk(*fs_, options_.path);
+      if (!probe.ok()) return probe;
+    }
+    *how = "the database was reopened";
+    return Reopen();
+  }
+
+  // Closes and reopens the database. RocksDB's log replay keeps the failed
+  // group whole (its log record was written, only its sync failed) or drops
+  // it whole (a torn or missing record), exactly as a restart would; the
+  // event counter and last_seq_ are re-read from what is there.
+  rocksdb::Status Reopen() {
+    const uint64_t before = notified_seq_;
+    Status opened;
+    {
+      std::unique_lock lk(db_mu_);
+      handles_.clear();
+      // Close reports the failed log writer's error again; nothing to do about it.
+      if (db_) db_->Close().PermitUncheckedError();
+      db_.reset();
+      error_listener_->Reset();
+      try {
+        opened = OpenDb();
+      } catch (const std::exception& e) {
+        opened = Status::Internal(std::string("opening the store failed: ") + e.what());
+      }
+      read_only_ = false;
+      if (!opened.ok()) {
+        // The probe passed but the disk still cannot take what an open
+        // writes (a new log, a manifest, the replayed memtables): keep
+        // serving reads from a read-only instance until the next attempt.
+        handles_.clear();
+        db_.reset();
+        read_only_ = OpenDb(/*read_only=*/true).ok();
+        if (!read_only_) {
+          handles_.clear();
+          db_.reset();
+        }
+        // Its replay may show the failed group; it counts once the
+        // read-write reopen has it and the listeners have heard of it.
+        last_seq_.store(before, std::memory_order_release);
+      }
+    }
+    if (!opened.ok()) {
+      spdlog::error("store: reopening the database failed ({}); {}", opened.message(),
+                    read_only_ ? "reads are served from a read-only instance meanwhile"
+                               : "reads are refused until it opens");
+      return rocksdb::Status::IOError("reopening the database", opened.message());
+    }
+    reopen_needed_ = false;
+    // The failed group came back: its callers were told "not confirmed";
+    // the listeners (live stream, job broker) now get its events, in order
+    // after everything they had, as if it had just been committed.
+    const uint64_t after = last_seq_.load(std::memory_order_acquire);
+    if (after > before) {
+      auto events = ReadEvents(before, after - before);
+      if (!events.ok()) {
+        spdlog::error("store: events {}..{} came back with the reopened database but cannot be "
+                      "read ({}); live clients will see a gap",
+                      before + 1, after, events.status().message());
+      } else if (!events->empty()) {
+        spdlog::warn("store: the write that failed is there after all (events {}..{})", before + 1,
+                     after);
+        NotifyListeners(*events);
+      }
+    }
+    notified_seq_ = after;
+    return rocksdb::Status::OK();
+  }
+
+  void NotifyListeners(const std::vector<domain::Event>& events) {
+    std::vector<CommitListener> ls;
+    {
+      std::lock_guard lk(listeners_mu_);
+      ls = listeners_;
+    }
+    for (auto& l : ls) l(events);
+  }
+
   void RunGroup(std::vector<Pending>& group) {
+    if (failing_) {
+      // Not even tried: the disk has not taken a write since it failed.
+      const Status refused = WritesSuspended(cause_);
+      for (auto& p : group) {
+        commits_failed_.fetch_add(1);
+        if (p.done) p.done(refused);
+      }
+      return;
+    }
     rocksdb::WriteBatchWithIndex batch(rocksdb::BytewiseComparator(), 0, /*overwrite_key=*/true);
     GroupContext ctx(*this, batch, Now());
     std::vector<Status> results(group.size());
@@ -405,14 +589,14 @@ class RocksStore final : public Store {
         for (auto& r : results)
           if (r.ok()) r = fail;
         ctx.events().clear();
-      } else if (!ctx.events().empty()) {
-        last_seq_.store(ctx.events().back().seq, std::memory_order_release);
-        std::vector<CommitListener> ls;
-        {
-          std::lock_guard lk(listeners_mu_);
-          ls = listeners_;
+        EnterFailure(ws);
+      } else {
+        backoff_.Reset();
+        if (!ctx.events().empty()) {
+          last_seq_.store(ctx.events().back().seq, std::memory_order_release);
+          notified_seq_ = ctx.events().back().seq;
+          NotifyListeners(ctx.events());
         }
-        for (auto& l : ls) l(ctx.events());
       }
     }
     for (size_t i = 0; i < group.size(); ++i) {
@@ -422,11 +606,30 @@ class RocksStore final : public Store {
   }
 
   StoreOptions options_;
+  std::shared_ptr<rocksdb::FileSystem> fs_;
+  std::unique_ptr<rocksdb::Env> env_;  // over fs_ when it is not the default
+  std::shared_ptr<BackgroundErrorListener> error_listener_ =
+      std::make_shared<BackgroundErrorListener>();
   struct HandleDeleter {
     void operator()(rocksdb::ColumnFamilyHandle* h) const { delete h; }
   };
-  std::unique_ptr<rocksdb::DB> db_;
-  std::vector<std::unique_ptr<rocksdb::ColumnFamilyHandle, HandleDeleter>> handles_;
+  // Replaced only by the committer (Reopen), which then holds db_mu_
+  // exclusively; readers on other threads hold it shared. The committer's own
+  // reads need no lock: nobody else replaces them.
+  mutable std::shared_mutex db_mu_;
+  std::unique_ptr<rocksdb::DB> db_;  // GUARDED_BY(db_mu_); null while reopening fails
+  std::vector<std::unique_ptr<rocksdb::ColumnFamilyHandle, HandleDeleter>> handles_;  // GUARDED_BY(db_mu_)
+
+  // Recovery state, committer thread only (refusing_ mirrors failing_ for Stats).
+  bool failing_ = false;
+  bool reopen_needed_ = false;
+  bool read_only_ = false;     // db_ is the read-only fallback (Reopen)
+  uint64_t notified_seq_ = 0;  // the newest event handed to the commit listeners
+  rocksdb::Status cause_;  // the latest reason the disk is not writable
+  Backoff backoff_;
+  std::chrono::steady_clock::time_point next_attempt_;
+  std::atomic<bool> refusing_{false};
+  std::atomic<uint64_t> recoveries_{0};
 
   mutable std::mutex mu_;
   std::condition_variable cv_;
@@ -500,9 +703,10 @@ uint64_t GroupContext::AppendEvent(domain::Event e) {
 
 }  // namespace
 
-Result<std::unique_ptr<Store>> Store::Open(StoreOptions options) {
+Result<std::unique_ptr<Store>> OpenRocksStore(StoreOptions options,
+                                              std::shared_ptr<rocksdb::FileSystem> fs) {
   if (options.max_group_requests == 0) options.max_group_requests = 1;
-  auto s = std::make_unique<RocksStore>(std::move(options));
+  auto s = std::make_unique<RocksStore>(std::move(options), std::move(fs));
   try {
     NB_RETURN_IF_ERROR(s->OpenDb());
   } catch (const std::exception& e) {
@@ -510,6 +714,10 @@ Result<std::unique_ptr<Store>> Store::Open(StoreOptions options) {
   }
   s->Start();
   return std::unique_ptr<Store>(std::move(s));
+}
+
+Result<std::unique_ptr<Store>> Store::Open(StoreOptions options) {
+  return OpenRocksStore(std::move(options), nullptr);
 }
 
 Store::~Store() = default;

@@ -10,6 +10,13 @@
 // nothing; a failed write fails the whole group and nothing of it is visible.
 // A mutation's callback runs only after its batch is durable.
 //
+// After a failed write the store refuses writes (Unavailable, naming the
+// cause) and its committer thread retries the disk with bounded back-off
+// (StoreOptions::retry_*): RocksDB's DB::Resume() where that is safe, else a
+// close and reopen of the database, whose log replay leaves the failed group
+// wholly present or wholly absent (its events then go to the commit listeners
+// as if just committed, so the stream has no gap). Reads keep working.
+//
 // Reads (Get/Scan/SeekForPrev) see committed state and are thread-safe.
 #pragma once
 
@@ -86,6 +93,10 @@ struct StoreOptions {
   size_t max_group_requests = 256;  // mutations folded into one batch and one fsync
   size_t max_queue = 10000;         // queued mutations beyond this are refused (Unavailable)
   std::function<int64_t()> clock;   // ms since the epoch; the system clock when empty
+  // Back-off between attempts to take writes again after a write failure:
+  // the first after retry_min_ms, doubling up to retry_max_ms.
+  int64_t retry_min_ms = 100;
+  int64_t retry_max_ms = 5000;
 };
 
 struct StoreStats {
@@ -94,6 +105,8 @@ struct StoreStats {
   uint64_t commits_ok = 0;
   uint64_t commits_failed = 0;
   uint64_t queue_depth = 0;
+  bool refusing_writes = false;     // after a write failure, until the store has recovered
+  uint64_t write_recoveries = 0;    // times writes were taken again without a restart
   std::map<std::string, uint64_t> rocksdb;  // selected RocksDB properties
 };
 

@@ -26,5 +26,20 @@ TEST(WriteFailureTest, FullDiskSaysSo) {
   EXPECT_EQ(s.message().find("/d/db"), std::string::npos) << s.message();
 }
 
+// Requests refused while the store retries were never tried: unlike a failed
+// commit they can be told plainly that nothing was saved, and that writes
+// come back without a restart.
+TEST(WriteFailureTest, SuspendedWritesSayNotSavedAndThatTheServerRetries) {
+  const Status s = WritesSuspended(rocksdb::Status::IOError("While fdatasync: /srv/nb/db/000012.log",
+                                                            "Input/output error"));
+  EXPECT_EQ(s.code(), Status::Code::kUnavailable);
+  EXPECT_NE(s.message().find("could not write to its disk (Input/output error)"), std::string::npos) << s.message();
+  EXPECT_NE(s.message().find("was not saved"), std::string::npos) << s.message();
+  EXPECT_NE(s.message().find("retries its disk by itself"), std::string::npos) << s.message();
+  EXPECT_EQ(s.message().find("/srv/nb"), std::string::npos) << s.message();
+  EXPECT_EQ(WriteFailureCause(rocksdb::Status::NoSpace("While appending", "No space left on device")),
+            "the disk is full");
+}
+
 }  // namespace
 }  // namespace normbase::store

@@ -64,8 +64,17 @@ void EventHub::Run() {
     std::vector<FramePtr> frames;
     frames.reserve(batch.size());
     for (const auto& e : batch) frames.push_back(MakeFrame(e));  // once per event
-    Deliver(frames);
+    std::lock_guard scope_lk(scope_mu_);
+    if (fan_out_scope_)
+      fan_out_scope_([&] { Deliver(frames); });
+    else
+      Deliver(frames);
   }
+}
+
+void EventHub::SetFanOutScope(FanOutScope scope) {
+  std::lock_guard lk(scope_mu_);
+  fan_out_scope_ = std::move(scope);
 }
 
 void EventHub::Deliver(const std::vector<FramePtr>& frames) {
@@ -77,6 +86,7 @@ void EventHub::Deliver(const std::vector<FramePtr>& frames) {
   std::vector<Target> targets;
   {
     std::lock_guard lk(mu_);
+    targets.reserve(subscribers_.size());
     for (const auto& f : frames) {
       ring_.push_back(f);
       last_seq_ = f->seq;
@@ -91,12 +101,22 @@ void EventHub::Deliver(const std::vector<FramePtr>& frames) {
       }
     }
   }
-  // Outside the lock: filtering and queueing per client.
+  // Outside the lock: filtering and queueing per client. Most clients want
+  // every frame of the batch: they get the hub's own vector, so the per-client
+  // cost is the sink's queue append, with no allocation here.
+  std::vector<FramePtr> mine;
   for (auto& t : targets) {
-    std::vector<FramePtr> mine;
+    size_t wanted = 0;
     for (const auto& f : frames)
-      if (f->seq > t.floor && t.filter->Matches(f->type, f->subjects)) mine.push_back(f);
-    if (!mine.empty()) t.sink->Push(std::move(mine));
+      if (f->seq > t.floor && t.filter->Matches(f->type, f->subjects)) ++wanted;
+    if (wanted == frames.size()) {
+      t.sink->Push(frames);
+    } else if (wanted > 0) {
+      mine.clear();
+      for (const auto& f : frames)
+        if (f->seq > t.floor && t.filter->Matches(f->type, f->subjects)) mine.push_back(f);
+      t.sink->Push(mine);
+    }
   }
 }
 
@@ -140,7 +160,7 @@ SubscribeResult EventHub::Subscribe(uint64_t id, std::weak_ptr<StreamSink> sink,
     for (const auto& f : ring_)
       if (f->seq > *since && filter->Matches(f->type, f->subjects)) out.push_back(f);
   }
-  if (auto s = sink.lock()) s->Push(std::move(out));
+  if (auto s = sink.lock()) s->Push(out);
   subscribers_[id] = Subscriber{std::move(sink), std::move(filter), floor};
   return r;
 }

@@ -24,6 +24,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <span>
 #include <string>
 #include <thread>
 #include <vector>
@@ -45,12 +46,19 @@ using FramePtr = std::shared_ptr<const StreamFrame>;
 
 // A client connection as the hub sees it. Push must not block (queue and
 // return); the sink enforces its own queue bound and closes itself when a
-// client is too slow.
+// client is too slow. The frames are only borrowed for the call: a sink that
+// keeps them copies the pointers.
 class StreamSink {
  public:
   virtual ~StreamSink() = default;
-  virtual void Push(std::vector<FramePtr> frames) = 0;
+  virtual void Push(std::span<const FramePtr> frames) = 0;
 };
+
+// Wraps one fan-out (a batch of events pushed to every subscriber) on the hub
+// thread; it must call `fan_out` exactly once. A transport uses it to start the
+// writes of a whole fan-out with a few hand-offs to its I/O threads instead of
+// one per subscriber.
+using FanOutScope = std::function<void(const std::function<void()>& fan_out)>;
 
 struct EventHubOptions {
   size_t replay_window = 10000;  // events kept in memory for resume
@@ -81,6 +89,11 @@ class EventHub {
   void SetFilter(uint64_t id, std::shared_ptr<const TopicFilter> filter);
   void Unsubscribe(uint64_t id);
 
+  // Installs (or, with nullptr, removes) the fan-out scope. Waits for a
+  // fan-out in progress, so after SetFanOutScope(nullptr) returns the old
+  // scope is never called again: the transport may go away.
+  void SetFanOutScope(FanOutScope scope);
+
   uint64_t LastSeq() const;
   size_t SubscriberCount() const;
   uint64_t NextSubscriberId() { return next_id_.fetch_add(1) + 1; }
@@ -108,6 +121,9 @@ class EventHub {
   std::vector<domain::Event> inbox_;  // GUARDED_BY(inbox_mu_); drained whole by Run()
   bool stopping_ = false;             // GUARDED_BY(inbox_mu_)
   std::atomic<uint64_t> next_id_{0};
+
+  std::mutex scope_mu_;        // held for a whole fan-out: SetFanOutScope waits for it
+  FanOutScope fan_out_scope_;  // GUARDED_BY(scope_mu_)
   std::thread thread_;
 };
 

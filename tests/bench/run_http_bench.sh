@@ -16,7 +16,9 @@
 #
 # usage: tests/bench/run_http_bench.sh [--pairs 5] [--conns 32] [--duration 5]
 #          [--warmup 1] [--id AGREEMENT_ID] [--build-dir DIR] [--no-build]
-#          [--no-pin] [--results FILE]
+#          [--no-pin] [--results FILE] [--server-flag FLAG]...
+#   --server-flag: passed to normbase-server (repeatable), e.g.
+#                  --server-flag --read-cache-mb=0 to measure without the read cache
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
@@ -29,6 +31,7 @@ ID=""
 BUILD=1
 PIN=1
 RESULTS=""
+SERVER_FLAGS=()
 while [ $# -gt 0 ]; do
   case "$1" in
     --pairs) PAIRS="$2"; shift 2 ;;
@@ -40,6 +43,7 @@ while [ $# -gt 0 ]; do
     --no-build) BUILD=0; shift ;;
     --no-pin) PIN=0; shift ;;
     --results) RESULTS="$2"; shift 2 ;;
+    --server-flag) SERVER_FLAGS+=("$2"); shift 2 ;;
     -h|--help) sed -n '2,/^set -euo/p' "$0" | sed '$d'; exit 0 ;;
     *) echo "unknown argument: $1" >&2; exit 2 ;;
   esac
@@ -81,7 +85,7 @@ trap cleanup EXIT
 
 # Normbase: a fresh data dir, seeded on first start.
 "${SERVER_PIN[@]}" "$SERVER_BIN" --data "$WORK/data" --listen 127.0.0.1:0 --ready-file "$WORK/ready" \
-  --threads 2 --workers 0 --bus.endpoint "ipc://$WORK/bus.sock" --log-level warn >"$WORK/server.log" 2>&1 &
+  --threads 2 --workers 0 --bus.endpoint "ipc://$WORK/bus.sock" --log-level warn "${SERVER_FLAGS[@]}" >"$WORK/server.log" 2>&1 &
 SERVER_PID=$!
 for _ in $(seq 300); do
   [ -s "$WORK/ready" ] && break
@@ -140,7 +144,7 @@ run_wrk() {  # url
 }
 
 echo "# $(date -u +%Y-%m-%dT%H:%MZ)  $(nproc) CPUs  $(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)  kernel $(uname -r)  load $(cut -d' ' -f1-3 /proc/loadavg)"
-echo "# $(nginx -v 2>&1), $(wrk -v 2>&1 | head -1 | cut -d' ' -f1-2); wrk -t1 -c$CONNS -d${DURATION}s (+${WARMUP}s warm-up) pin=$PIN; pairs=$PAIRS"
+echo "# $(nginx -v 2>&1), $(wrk -v 2>&1 | head -1 | cut -d' ' -f1-2); wrk -t1 -c$CONNS -d${DURATION}s (+${WARMUP}s warm-up) pin=$PIN; pairs=$PAIRS; server flags: ${SERVER_FLAGS[*]:-none}"
 for name in item list; do
   path="$ITEM"
   [ "$name" = list ] && path="$LIST"

@@ -105,7 +105,7 @@ start_normbase() {
   id="$(curl -sf -X POST "$URL/api/v1/proposals" -H "Authorization: Bearer $TOKEN" \
     -H 'Content-Type: application/json' \
     -d '{"kind":"add","rationale":"bench","agreement":{"id":"bench-agreement","title":"Bench","year":2024,"kind":"bilateral"}}' |
-    sed -n 's/.*"id":\([0-9][0-9]*\),"kind".*/\1/p')"
+    /usr/bin/python3 -c 'import json, sys; print(json.load(sys.stdin)["id"])' 2>/dev/null)"
   [ -n "$id" ] || { echo "could not create the proposal" >&2; return 1; }
   TARGET="/api/v1/proposals/$id/comments"
 }

@@ -124,6 +124,8 @@ TEST_F(OpenApiTest, AgreementReadAnswersEveryDocumentedStatus) {
   got[200] = c.Get(std::string("/api/v1/agreements/") + kParisCall);
   got[400] = c.Get(std::string("/api/v1/agreements/") + kParisCall + "?revision=abc");
   got[404] = c.Get("/api/v1/agreements/no-such-agreement");
+  got[304] = c.Request("GET", std::string("/api/v1/agreements/") + kParisCall, "",
+                       {{"If-None-Match", got[200].header("etag")}});
   std::set<int> produced;
   for (const auto& [code, r] : got) {
     EXPECT_EQ(r.status, code) << r.body;

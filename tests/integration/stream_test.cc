@@ -3,6 +3,7 @@
 // slow clients and protocol errors.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <thread>
 
 #include "integration/test_helpers.h"
@@ -274,6 +275,90 @@ TEST(StreamLimits, ReplayWindowAndSlowClient) {
   ASSERT_TRUE(reset);
   EXPECT_EQ((*reset)["kind"], "reset");
   EXPECT_EQ((*reset)["continue_from"], LastSeq(admin));
+}
+
+// A fan-out reaches every subscriber exactly once and in order, well past the
+// server's batch of 64 sessions per hand-off to its I/O threads.
+TEST_F(StreamTest, ManySubscribersEachGetEveryEventOnceInOrder) {
+  constexpr int kClients = 150;
+  constexpr int kEvents = 3;
+  std::vector<std::unique_ptr<WsClient>> clients;
+  for (int i = 0; i < kClients; ++i) {
+    auto ws = std::make_unique<WsClient>();
+    ASSERT_TRUE(ws->Connect(server_->base_url(), "/api/v1/stream?topics=proposals")) << ws->error();
+    ASSERT_TRUE(ws->Next());  // hello
+    clients.push_back(std::move(ws));
+  }
+  HttpClient admin = ClientFor(*server_, server_->admin_token());
+  std::vector<uint64_t> created;
+  for (int i = 0; i < kEvents; ++i) {
+    auto r = admin.Post("/api/v1/proposals", json{{"kind", "add"},
+                                                  {"agreement", NewAgreement(UniqueName("fan"))},
+                                                  {"rationale", "fan-out test"}});
+    ASSERT_EQ(r.status, 201) << r.body;
+  }
+  const uint64_t last = LastSeq(admin);
+  std::vector<uint64_t> first;
+  for (int i = 0; i < kClients; ++i) {
+    std::vector<uint64_t> seqs;
+    while (seqs.empty() || seqs.back() < last) {
+      auto m = clients[i]->NextWhere(IsEvent, 10000);
+      ASSERT_TRUE(m) << "client " << i << " is missing events after "
+                     << (seqs.empty() ? 0 : seqs.back());
+      seqs.push_back((*m)["seq"].get<uint64_t>());
+    }
+    ASSERT_TRUE(std::is_sorted(seqs.begin(), seqs.end()));
+    ASSERT_EQ(std::adjacent_find(seqs.begin(), seqs.end()), seqs.end()) << "a repeated event";
+    if (i == 0) {
+      first = seqs;
+      EXPECT_GE(first.size(), static_cast<size_t>(kEvents));
+    } else {
+      EXPECT_EQ(seqs, first) << "client " << i;
+    }
+  }
+}
+
+TEST(StreamKeepAlive, IdleClientsThatAnswerPingsStayAndSilentOnesAreDropped) {
+  // Pings after 1 s of silence; no answer within another second closes.
+  ServerProcess server({"--stream-idle-timeout", "2"});
+  ASSERT_TRUE(server.Start()) << server.output();
+  WsClient alive, silent;
+  ASSERT_TRUE(alive.Connect(server.base_url(), "/api/v1/stream"));
+  ASSERT_TRUE(silent.Connect(server.base_url(), "/api/v1/stream"));
+  ASSERT_TRUE(alive.Next());
+  ASSERT_TRUE(silent.Next());
+  // `alive` reads (so its client answers the server's pings) and gets nothing
+  // for twice the idle timeout; `silent` runs nothing meanwhile.
+  EXPECT_FALSE(alive.Next(4000));
+  ASSERT_FALSE(alive.closed()) << "a client that answers pings must stay connected";
+
+  // Messages still get answers, also several sent back to back (they may
+  // arrive in one read) and an empty one.
+  ASSERT_TRUE(alive.Send(R"({"op":"ping"})"));
+  ASSERT_TRUE(alive.Send(R"({"op":"ping"})"));
+  ASSERT_TRUE(alive.Send(""));
+  for (int i = 0; i < 2; ++i) {
+    auto pong = alive.Next();
+    ASSERT_TRUE(pong) << "answer " << i;
+    EXPECT_EQ((*pong)["kind"], "subscribed");
+  }
+  auto err = alive.Next();
+  ASSERT_TRUE(err);
+  EXPECT_EQ((*err)["kind"], "error");
+  HttpClient admin = ClientFor(server, server.admin_token());
+  ASSERT_EQ(admin
+                .Post("/api/v1/proposals", json{{"kind", "add"},
+                                                {"agreement", NewAgreement("keep-alive-2024")},
+                                                {"rationale", "r"}})
+                .status,
+            201);
+  auto event = alive.NextWhere(IsEvent);
+  ASSERT_TRUE(event);
+  EXPECT_EQ((*event)["type"], "proposal.created");
+
+  // The silent one never answered a ping: the server hung up on it.
+  EXPECT_FALSE(silent.NextWhere(IsEvent, 5000));
+  EXPECT_TRUE(silent.closed());
 }
 
 }  // namespace

@@ -271,11 +271,15 @@ TEST(AbuseTest, OversizedBodiesAreRefusedUnreadWhileOthersAreServed) {
       << got;
   good.Stop();
 
-  // Hundreds of MiB were offered; the server kept none of it.
+  // Hundreds of MiB were offered; the server kept none of it. (Not under
+  // TSan: its per-thread access history grows with every request served and
+  // is counted in the server's resident memory.)
   const int64_t rss_after = ResidentKiB(server.pid());
   ASSERT_GT(rss_before, 0);
+#if !defined(__SANITIZE_THREAD__)
   EXPECT_LT(rss_after - rss_before, 32 * 1024)
       << "resident memory grew from " << rss_before << " to " << rss_after << " KiB";
+#endif
   EXPECT_GE(good.served(), kMinServed) << "the well-behaved client was starved";
   EXPECT_EQ(good.failed(), 0) << good.first_failure();
   EXPECT_LT(good.slowest_ms(), kServedWithinMs);

@@ -13,4 +13,7 @@ echo "# $(date -u +%FT%TZ) $(nproc) cores, $(uname -r)"
 "$bench" throughput --jobs "${JOBS:-2000}" --capacity 16 --pairs "${PAIRS:-5}"
 "$bench" throughput --jobs "${JOBS:-2000}" --capacity 16 --pairs "${PAIRS:-5}" --curve
 "$bench" recovery --rounds "${PAIRS:-5}" --expiry-ms 1000
+# The poison job's cost is fixed (two worker crashes and restarts), so its
+# ratio depends on the run's length: a short run (300 jobs) and a longer one.
 "$bench" poison --jobs 300 --pairs "${PAIRS:-5}"
+"$bench" poison --jobs 2000 --pairs "${PAIRS:-5}"

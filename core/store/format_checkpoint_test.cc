@@ -12,27 +12,14 @@
 #include <thread>
 
 #include "store/store.h"
+#include "support/temp_dir.h"
 
 namespace normbase::store {
 namespace {
 
 namespace fs = std::filesystem;
 
-class TempDir {
- public:
-  TempDir() {
-    std::string t = (fs::temp_directory_path() / "nb-format-XXXXXX").string();
-    if (::mkdtemp(t.data())) path_ = t;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  std::string path() const { return path_; }
-
- private:
-  std::string path_;
-};
+using normbase::testing::TempDir;
 
 StoreOptions At(const std::string& path) {
   StoreOptions o;

@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "domain/codec.h"
+#include "support/temp_dir.h"
 
 namespace normbase::store {
 namespace {
@@ -27,23 +28,7 @@ using domain::Event;
 using domain::Json;
 
 // A fresh directory under the system temp dir, removed with everything in it.
-class TempDir {
- public:
-  TempDir() {
-    std::string tmpl = (std::filesystem::temp_directory_path() / "nb-store-XXXXXX").string();
-    char* p = mkdtemp(tmpl.data());
-    EXPECT_NE(p, nullptr) << "mkdtemp failed";
-    path_ = tmpl;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path_, ec);
-  }
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
+using normbase::testing::TempDir;
 
 std::unique_ptr<Store> OpenOrDie(StoreOptions o) {
   auto s = Store::Open(std::move(o));

@@ -11,25 +11,12 @@
 #include <filesystem>
 #include <mutex>
 
+#include "support/temp_dir.h"
+
 namespace normbase::stream {
 namespace {
 
-class TempDir {
- public:
-  TempDir() {
-    std::string tmpl = (std::filesystem::temp_directory_path() / "nb-hub-XXXXXX").string();
-    EXPECT_NE(mkdtemp(tmpl.data()), nullptr) << "mkdtemp failed";
-    path_ = tmpl;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path_, ec);
-  }
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
+using normbase::testing::TempDir;
 
 // Records what the hub pushes; Wait blocks until `n` event frames arrived.
 class RecordingSink : public StreamSink {

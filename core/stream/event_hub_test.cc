@@ -57,7 +57,10 @@ std::shared_ptr<const TopicFilter> Filter(const std::vector<std::string>& topics
 class EventHubTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    auto s = store::Store::Open(store::StoreOptions{.path = dir_.path(), .sync = false});
+    store::StoreOptions o;
+    o.path = dir_.path();
+    o.sync = false;
+    auto s = store::Store::Open(o);
     ASSERT_TRUE(s.ok()) << s.status().ToString();
     store_ = std::move(s).value();
     hub_ = std::make_unique<EventHub>(EventHubOptions{}, *store_);

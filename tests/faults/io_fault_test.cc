@@ -158,7 +158,9 @@ class IoFaultTest : public ::testing::Test {
     EXPECT_EQ(c.Get("/api/v1/agreements?limit=5").status, 200);
     EXPECT_EQ(c.Get("/api/v1/events?since=0&limit=5").status, 200);
     EXPECT_EQ(c.Get("/healthz").status, 200);
-    if (refusing_gauge) EXPECT_EQ(Metric(server, "normbase_store_refusing_writes"), 1);
+    if (refusing_gauge) {
+      EXPECT_EQ(Metric(server, "normbase_store_refusing_writes"), 1);
+    }
   }
 
   // A metric without labels from /metrics; -1 when absent.

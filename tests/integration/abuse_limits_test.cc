@@ -274,7 +274,7 @@ TEST(AbuseTest, OversizedBodiesAreRefusedUnreadWhileOthersAreServed) {
   // Hundreds of MiB were offered; the server kept none of it. (Not under
   // TSan: its per-thread access history grows with every request served and
   // is counted in the server's resident memory.)
-  const int64_t rss_after = ResidentKiB(server.pid());
+  [[maybe_unused]] const int64_t rss_after = ResidentKiB(server.pid());
   ASSERT_GT(rss_before, 0);
 #if !defined(__SANITIZE_THREAD__)
   EXPECT_LT(rss_after - rss_before, 32 * 1024)

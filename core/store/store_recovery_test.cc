@@ -23,11 +23,13 @@
 #include "store/disk_recovery.h"
 #include "store/rocks_store.h"
 #include "store/store.h"
+#include "support/temp_dir.h"
 
 namespace normbase::store {
 namespace {
 
 using domain::Event;
+using normbase::testing::TempDir;
 using namespace std::chrono_literals;
 
 // ---- a file system that fails on demand ----
@@ -137,19 +139,35 @@ class FaultFs final : public rocksdb::FileSystemWrapper {
 
 // ---- fixture ----
 
+// Reads one key over and over on its own thread until Stop(), counting the
+// answers that had it and those that did not (errors or a missing key).
+class BackgroundReader {
+ public:
+  BackgroundReader(const Store& store, std::string key)
+      : thread_([this, &store, key = std::move(key)] {
+          while (!stop_) {
+            auto v = store.Get(Table::kJobs, key);
+            (v.ok() && v->has_value() ? reads_ : failures_)++;
+          }
+        }) {}
+  ~BackgroundReader() { Stop(); }
+  void Stop() {
+    stop_ = true;
+    if (thread_.joinable()) thread_.join();
+  }
+  int reads() const { return reads_.load(); }
+  int failures() const { return failures_.load(); }
+
+ private:
+  std::atomic<bool> stop_{false};
+  std::atomic<int> reads_{0}, failures_{0};
+  std::thread thread_;  // last: starts once the counters exist
+};
+
 class StoreRecoveryTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    std::string tmpl = (std::filesystem::temp_directory_path() / "nb-recovery-XXXXXX").string();
-    ASSERT_NE(mkdtemp(tmpl.data()), nullptr);
-    dir_ = tmpl;
-    fs_ = std::make_shared<FaultFs>(sw_);
-  }
-  void TearDown() override {
-    store_.reset();
-    std::error_code ec;
-    std::filesystem::remove_all(dir_, ec);
-  }
+  void SetUp() override { fs_ = std::make_shared<FaultFs>(sw_); }
+  void TearDown() override { store_.reset(); }  // closed before dir_ goes
 
   void Open() {
     StoreOptions o;
@@ -239,7 +257,8 @@ class StoreRecoveryTest : public ::testing::Test {
     for (int i = 0; i < n; ++i) ASSERT_TRUE(Write("before-" + std::to_string(i)).ok());
   }
 
-  std::string dir_;
+  TempDir tmp_{"nb-recovery"};
+  const std::string dir_ = tmp_.path();
   std::shared_ptr<FaultSwitch> sw_ = std::make_shared<FaultSwitch>();
   std::shared_ptr<FaultFs> fs_;
   std::unique_ptr<Store> store_;
@@ -378,14 +397,7 @@ TEST_F(StoreRecoveryTest, FaultOnlyOnTheLogKeepsReadsWorkingThroughReopens) {
   sw_->match = ".log";
   Open();
   WriteBefore(5);
-  std::atomic<bool> stop{false};
-  std::atomic<int> reads{0}, read_failures{0};
-  std::thread reader([&] {
-    while (!stop) {
-      auto v = store_->Get(Table::kJobs, "item/before-0");
-      (v.ok() && v->has_value() ? reads : read_failures)++;
-    }
-  });
+  BackgroundReader reader(*store_, "item/before-0");
   sw_->fault = Fault::kAppendIoError;
   const auto end = std::chrono::steady_clock::now() + 600ms;
   int refused = 0;
@@ -398,10 +410,9 @@ TEST_F(StoreRecoveryTest, FaultOnlyOnTheLogKeepsReadsWorkingThroughReopens) {
       << "the store never reopened while the log failed";
   sw_->fault = Fault::kNone;
   ASSERT_TRUE(WriteUntilTaken("after"));
-  stop = true;
-  reader.join();
-  EXPECT_GT(reads.load(), 0);
-  EXPECT_EQ(read_failures.load(), 0);
+  reader.Stop();
+  EXPECT_GT(reader.reads(), 0);
+  EXPECT_EQ(reader.failures(), 0);
   ExpectConsistent();
 }
 
@@ -413,14 +424,7 @@ TEST_F(StoreRecoveryTest, FailedReopenKeepsServingReadsFromAReadOnlyInstance) {
   sw_->match = ".log|MANIFEST";
   Open();
   WriteBefore(3);
-  std::atomic<bool> stop{false};
-  std::atomic<int> reads{0}, read_failures{0};
-  std::thread reader([&] {
-    while (!stop) {
-      auto v = store_->Get(Table::kJobs, "item/before-0");
-      (v.ok() && v->has_value() ? reads : read_failures)++;
-    }
-  });
+  BackgroundReader reader(*store_, "item/before-0");
   sw_->fault = Fault::kAppendIoError;
   EXPECT_EQ(Write("failed").code(), Status::Code::kUnavailable);
   EXPECT_EQ(Write("refused").code(), Status::Code::kUnavailable);
@@ -429,10 +433,9 @@ TEST_F(StoreRecoveryTest, FailedReopenKeepsServingReadsFromAReadOnlyInstance) {
   ExpectReadsServed(3);
   sw_->fault = Fault::kNone;
   ASSERT_TRUE(WriteUntilTaken("after"));
-  stop = true;
-  reader.join();
-  EXPECT_GT(reads.load(), 0);
-  EXPECT_EQ(read_failures.load(), 0);
+  reader.Stop();
+  EXPECT_GT(reader.reads(), 0);
+  EXPECT_EQ(reader.failures(), 0);
   EXPECT_FALSE(Item("failed").has_value());
   EXPECT_FALSE(Item("refused").has_value());
   ExpectConsistent();

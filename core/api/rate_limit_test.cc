@@ -12,6 +12,7 @@
 #include <sstream>
 
 #include "service/importer.h"
+#include "support/temp_dir.h"
 
 namespace normbase::api {
 namespace {
@@ -30,9 +31,6 @@ std::string ReadSeed(const char* name) {
 class RateLimitTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    std::string tmpl = (std::filesystem::temp_directory_path() / "nb-ratelimit-XXXXXX").string();
-    ASSERT_NE(mkdtemp(tmpl.data()), nullptr);
-    dir_ = tmpl;
     store::StoreOptions o;
     o.path = dir_;
     o.sync = false;
@@ -60,8 +58,6 @@ class RateLimitTest : public ::testing::Test {
   void TearDown() override {
     accounts_.reset();
     store_.reset();
-    std::error_code ec;
-    std::filesystem::remove_all(dir_, ec);
   }
 
   RateLimiter Limiter(RateLimitOptions o) {
@@ -83,7 +79,8 @@ class RateLimitTest : public ::testing::Test {
     return ok;
   }
 
-  std::string dir_;
+  normbase::testing::TempDir tmp_{"nb-ratelimit"};
+  const std::string dir_ = tmp_.path();
   std::unique_ptr<store::Store> store_;
   service::CodebookCache codebook_;
   service::ServiceConfig config_;

@@ -28,6 +28,7 @@
 #include "service/importer.h"
 #include "service/proposals.h"
 #include "store/records.h"
+#include "support/temp_dir.h"
 
 namespace normbase::service {
 namespace {
@@ -96,9 +97,6 @@ constexpr char kOther[] = "un-gge-2013";
 class ReviewWorkflowTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    std::string tmpl = (std::filesystem::temp_directory_path() / "nb-review-XXXXXX").string();
-    ASSERT_NE(mkdtemp(tmpl.data()), nullptr);
-    dir_ = tmpl;
     store::StoreOptions o;
     o.path = dir_;
     // These tests check the workflow, not durability (the store test does): no fsync.
@@ -127,8 +125,6 @@ class ReviewWorkflowTest : public ::testing::Test {
   void TearDown() override {
     proposals_.reset();
     store_.reset();
-    std::error_code ec;
-    std::filesystem::remove_all(dir_, ec);
   }
 
   User MakeUser(const std::string& name, const std::string& role, const std::string& group) {
@@ -199,7 +195,8 @@ class ReviewWorkflowTest : public ::testing::Test {
   }
 
   std::atomic<int64_t> now_{1'700'000'000'000};
-  std::string dir_;
+  normbase::testing::TempDir tmp_{"nb-review"};
+  const std::string dir_ = tmp_.path();
   ServiceConfig config_;
   CodebookCache codebook_;
   std::unique_ptr<store::Store> store_;

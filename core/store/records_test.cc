@@ -10,6 +10,8 @@
 #include <string>
 #include <vector>
 
+#include "support/temp_dir.h"
+
 namespace normbase::store {
 namespace {
 
@@ -19,9 +21,6 @@ using domain::Json;
 class RecordsTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    std::string tmpl = (std::filesystem::temp_directory_path() / "nb-records-XXXXXX").string();
-    ASSERT_NE(mkdtemp(tmpl.data()), nullptr);
-    dir_ = tmpl;
     StoreOptions o;
     o.path = dir_;
     o.sync = false;  // durability is the store test's business, not this one's
@@ -32,8 +31,6 @@ class RecordsTest : public ::testing::Test {
   }
   void TearDown() override {
     store_.reset();
-    std::error_code ec;
-    std::filesystem::remove_all(dir_, ec);
   }
 
   void Write(const std::function<Status(WriteContext&)>& fn) {
@@ -57,7 +54,8 @@ class RecordsTest : public ::testing::Test {
     return a.ok() ? *a : std::nullopt;
   }
 
-  std::string dir_;
+  normbase::testing::TempDir tmp_{"nb-records"};
+  const std::string dir_ = tmp_.path();
   std::unique_ptr<Store> store_;
 };
 

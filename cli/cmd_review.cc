@@ -33,9 +33,11 @@ int Review(Context& ctx, const ReviewArgs& a) {
     PrintJson(r.body);
     return kExitOk;
   }
-  const Json review = r.body.value("review", Json::object());
+  // The answer is {review, proposal}: the vote and the proposal's summary after it.
+  const Json proposal = r.body.value("proposal", Json::object());
+  const Json review = proposal.value("review", Json::object());
   std::cout << "Reviewed proposal #" << *pid << ": " << ctx.out().State(verdict) << "; now "
-            << ctx.out().State(State(r.body)) << ", " << review.value("approvals", 0)
+            << ctx.out().State(State(proposal)) << ", " << review.value("approvals", 0)
             << " approval(s)";
   std::cout << (review.value("can_merge", false) ? ", can merge" : "") << "\n";
   for (const auto& m : review.value("missing", Json::array()))

@@ -335,6 +335,7 @@ class Session : public std::enable_shared_from_this<Session> {
     stream_.expires_never();  // the handler may take a while (a durable write)
     Respond respond = [self = shared_from_this(), keep_alive, version, head](HttpResponse r) {
       net::post(self->stream_.get_executor(), [self, r = std::move(r), keep_alive, version, head]() mutable {
+        r.Render();
         std::optional<size_t> head_length;
         if (head) {
           head_length = r.body_size();  // HEAD: the headers of the GET, no body

@@ -35,6 +35,17 @@ struct HttpResponse {
   // with a cache, sent without being copied.
   std::shared_ptr<const std::string> shared_body;
   std::vector<std::pair<std::string, std::string>> headers;
+  // When set, makes `body` where the response is written (Render, on the
+  // connection's strand). A durable write is answered on the store's
+  // committer thread; serialising its answer there would hold up every
+  // write queued behind it.
+  std::function<std::string()> render;
+
+  void Render() {
+    if (!render) return;
+    body = render();
+    render = nullptr;
+  }
 
   size_t body_size() const { return shared_body ? shared_body->size() : body.size(); }
   std::string_view body_view() const { return shared_body ? *shared_body : std::string_view(body); }

@@ -76,7 +76,11 @@ std::string QueryString(const HttpRequest& req, const char* name) {
 service::Done<domain::Json> Reply(Respond respond, int ok_status) {
   return [respond = std::move(respond), ok_status](Result<domain::Json> r) {
     if (!r.ok()) return respond(Problem(r.status()));
-    respond(JsonResponse(ok_status, *r));
+    // Runs on the committer thread: the answer is serialised on the connection's.
+    HttpResponse res;
+    res.status = ok_status;
+    res.render = [j = std::make_shared<domain::Json>(std::move(r).value())] { return domain::Dump(*j); };
+    respond(std::move(res));
   };
 }
 

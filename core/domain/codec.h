@@ -32,10 +32,13 @@ Result<std::map<std::string, Coding>> CodingsFromJson(const Json& j, const std::
 Json ToJson(const Codebook& c);
 Result<Codebook> CodebookFromJson(const Json& j);
 
-Json ToJson(const Proposal& p);  // the stored record
+Json ToJson(const Proposal& p);  // the whole proposal, comments and reviews included
+// Reads a whole proposal, or a head record without "comments" and "reviews".
 Result<Proposal> ProposalFromJson(const Json& j);
 Json ToJson(const Review& r);
+Result<Review> ReviewFromJson(const Json& j);  // a stored review
 Json ToJson(const Comment& c);
+Result<Comment> CommentFromJson(const Json& j);  // a stored comment
 Json ToJson(const ProposalRevision& r);
 
 Json ToJson(const ReviewStatus& s);
@@ -46,6 +49,9 @@ Json ToJson(const TokenRecord& t);
 Result<TokenRecord> TokenRecordFromJson(const Json& j);
 
 Json ToJson(const Event& e);  // payload is embedded as a JSON value
+// The same document as Dump(ToJson(e)), up to the order of its keys, made
+// without parsing the payload into a tree: how the store writes events.
+std::string EncodeEvent(const Event& e);
 Result<Event> EventFromJson(const Json& j);
 
 // Parses text as JSON without throwing; the message says where it broke.

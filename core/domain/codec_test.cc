@@ -365,6 +365,19 @@ TEST(EventCodecTest, RoundTripEmbedsThePayload) {
   EXPECT_EQ(*ParseJson(back->payload), *ParseJson(e.payload));
 }
 
+TEST(EventCodecTest, EncodeEventIsTheSameDocumentAsToJson) {
+  Event e{7, 1700000000000, "comment.added", 3, {{"proposal", "12"}}, R"({"comment":{"id":4,"text":"a \"quote\""}})"};
+  EXPECT_EQ(*ParseJson(EncodeEvent(e)), ToJson(e));
+  // A payload that is not a JSON document is stored as {} by both.
+  for (const char* bad : {"", "not json", R"({"a":)"}) {
+    e.payload = bad;
+    auto j = ParseJson(EncodeEvent(e));
+    ASSERT_TRUE(j.ok()) << bad;
+    EXPECT_EQ(*j, ToJson(e)) << bad;
+    EXPECT_EQ((*j)["payload"], Json::object()) << bad;
+  }
+}
+
 TEST(EventCodecTest, MissingTypeIsInternal) {
   Json j = ToJson(Event{1, 2, "x", 0, {}, ""});
   j.erase("type");

@@ -38,6 +38,16 @@ std::string JoinLabels(const std::vector<std::string>& labels) {
 
 }  // namespace
 
+void KeepLatestVote(std::vector<Review>& latest, const Review& r) {
+  if (r.verdict == Verdict::kComment) return;
+  for (auto& v : latest)
+    if (v.reviewer == r.reviewer) {
+      v = r;
+      return;
+    }
+  latest.push_back(r);
+}
+
 ReviewStatus EvaluateReview(const Proposal& p, const PolicyRule& rule, const Codebook& cb,
                             int64_t current_agreement_revision,
                             const std::map<std::string, std::string>& checks) {

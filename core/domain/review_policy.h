@@ -63,6 +63,13 @@ ReviewStatus EvaluateReview(const Proposal& p, const PolicyRule& rule, const Cod
                             int64_t current_agreement_revision,
                             const std::map<std::string, std::string>& checks = {});
 
+// What EvaluateReview reads of a proposal's reviews is each reviewer's latest
+// vote ("comment" verdicts are remarks, not votes). Adding `r` to a list kept
+// with this function, and evaluating that list, gives the same ReviewStatus as
+// the whole history: the store keeps such a list in a proposal's head record
+// so that a vote does not read every earlier review.
+void KeepLatestVote(std::vector<Review>& latest, const Review& r);
+
 // Whether a proposal of this kind is stale against the agreement now.
 bool IsConflicted(const Proposal& p, int64_t current_agreement_revision);
 

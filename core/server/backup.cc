@@ -145,12 +145,16 @@ Result<BackupInfo> ReadBackup(const std::string& backup) {
     return Status::InvalidArgument("the manifest of backup " + dir.string() +
                                    " is damaged: " + e.what());
   }
-  if (info.format_version != store::kFormatVersion)
+  // An older format this release upgrades is fine: restore opens the copy,
+  // which upgrades it (store/format_upgrade.h) before it is renamed into place.
+  if (info.format_version < store::kOldestUpgradableFormat ||
+      info.format_version > store::kFormatVersion)
     return Status::PreconditionFailed(
         "backup " + dir.string() + " has on-disk format version " +
         std::to_string(info.format_version) + " (made by normbase-server " + info.server_version +
-        ") but this normbase-server reads version " + std::to_string(store::kFormatVersion) +
-        " only; restore it with the matching release");
+        ") but this normbase-server reads versions " +
+        std::to_string(store::kOldestUpgradableFormat) + " to " +
+        std::to_string(store::kFormatVersion) + " only; restore it with the matching release");
   if (!fs::exists(dir / "db" / "CURRENT", ec))
     return Status::InvalidArgument("backup " + dir.string() +
                                    " is incomplete: db/CURRENT is missing");

@@ -205,8 +205,9 @@ Result<std::string> Jobs::BuildInput(const Job& job) const {
           {"config", plugin_config},
           {"codebook", domain::ToJson(*cb)}};
   if (job.scope == JobScope::kProposal) {
-    NB_ASSIGN_OR_RETURN(auto p, store::LoadProposal(r, job.proposal));
-    if (!p) return Status::NotFound("proposal " + std::to_string(job.proposal) + " does not exist");
+    NB_ASSIGN_OR_RETURN(auto head, store::LoadProposalHead(r, job.proposal));
+    if (!head) return Status::NotFound("proposal " + std::to_string(job.proposal) + " does not exist");
+    const domain::Proposal* p = &head->proposal;
     const domain::ProposalRevision* rev = nullptr;
     for (const auto& x : p->revisions)
       if (x.number == job.revision) rev = &x;
@@ -274,7 +275,8 @@ Result<std::string> Jobs::BuildInput(const Job& job) const {
                                                      {"coder", "dataset"},
                                                      {"source", "dataset"},
                                                      {"codings", a.value("codings", Json::object())}});
-    NB_RETURN_IF_ERROR(store::ForEachProposal(r, 0, [&](domain::Proposal&& p) {
+    NB_RETURN_IF_ERROR(store::ForEachProposalHead(r, 0, [&](store::ProposalHead&& head) {
+      const domain::Proposal& p = head.proposal;
       if (p.status == domain::ProposalStatus::kWithdrawn) return true;
       if (p.kind != domain::ProposalKind::kRecode && p.kind != domain::ProposalKind::kAdd) return true;
       const auto& cur = p.Current();

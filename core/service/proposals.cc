@@ -48,8 +48,8 @@ Result<std::optional<int64_t>> OptionalInt(const Json& body, const char* key) {
   return std::optional<int64_t>(body[key].get<int64_t>());
 }
 
-// A proposal is one record, read and rewritten on every change: bound what it
-// accumulates so a write stays cheap.
+// Bounds on what one proposal accumulates. Comments and reviews are records of
+// their own (store/records.h), so these bound what a GET of the proposal shows.
 constexpr size_t kMaxCommentsPerProposal = 500;
 constexpr size_t kMaxReviewsPerProposal = 1000;
 constexpr size_t kMaxRevisionsPerProposal = 200;
@@ -218,24 +218,31 @@ Result<Json> Proposals::View(const store::Reader& r, const Proposal& p) const {
   return j;
 }
 
-Result<Json> Proposals::SaveWithEvent(store::WriteContext& w, Proposal& p, const std::string& type,
-                                      int64_t actor, Json extra) const {
+Result<Json> Proposals::ViewOf(const store::Reader& r, int64_t id) const {
+  NB_ASSIGN_OR_RETURN(auto p, store::LoadProposal(r, id));
+  if (!p) return Status::NotFound(ProposalName(id) + " does not exist");
+  return View(r, *p);
+}
+
+Result<Json> Proposals::SaveWithEvent(store::WriteContext& w, store::ProposalHead& head,
+                                      const std::string& type, int64_t actor, Json extra) const {
+  Proposal& p = head.proposal;
   p.updated_at = w.Now();
-  store::SaveProposal(w, p);
+  store::SaveProposalHead(w, head);
   NB_ASSIGN_OR_RETURN(Json summary, Summary(w, p));
   Json payload{{"proposal", summary}};
   if (!extra.is_null()) payload.update(extra);
-  w.AppendEvent(ProposalEvent(type, actor, p, payload));
-  return View(w, p);
+  w.AppendEvent(ProposalEvent(type, actor, p, std::move(payload)));
+  return summary;
 }
 
-Result<Proposal> Proposals::LoadOpen(const store::Reader& r, int64_t id) const {
-  NB_ASSIGN_OR_RETURN(auto p, store::LoadProposal(r, id));
-  if (!p) return Status::NotFound(ProposalName(id) + " does not exist");
-  if (!p->IsOpen())
-    return Status::Conflict(ProposalName(id) + " is " + domain::StatusName(p->status) +
+Result<store::ProposalHead> Proposals::LoadOpen(const store::Reader& r, int64_t id) const {
+  NB_ASSIGN_OR_RETURN(auto head, store::LoadProposalHead(r, id));
+  if (!head) return Status::NotFound(ProposalName(id) + " does not exist");
+  if (!head->proposal.IsOpen())
+    return Status::Conflict(ProposalName(id) + " is " + domain::StatusName(head->proposal.status) +
                             "; only open proposals can change");
-  return std::move(*p);
+  return std::move(*head);
 }
 
 // ---- writes ----------------------------------------------------------------
@@ -264,7 +271,8 @@ void Proposals::Create(const User& actor, const Json& body, Done<Json> done) {
     NB_ASSIGN_OR_RETURN(ProposalRevision rev, BuildRevision(w, kind, agreement_id, body));
     if (rev.rationale.empty())
       return Status::InvalidArgument("rationale: is required: say why the dataset should change");
-    Proposal p;
+    store::ProposalHead head;
+    Proposal& p = head.proposal;
     p.kind = kind;
     p.agreement_id = kind == ProposalKind::kAdd ? rev.proposed->id : agreement_id;
     if (kind == ProposalKind::kAdd) {
@@ -282,9 +290,9 @@ void Proposals::Create(const User& actor, const Json& body, Done<Json> done) {
     rev.author = actor.id;
     rev.created_at = w.Now();
     p.revisions.push_back(std::move(rev));
-    NB_RETURN_IF_ERROR(SaveWithEvent(w, p, "proposal.created", actor.id, Json()).status());
+    NB_RETURN_IF_ERROR(SaveWithEvent(w, head, "proposal.created", actor.id, Json()).status());
     QueueProposalJobs(w, config_.jobs, p);
-    return View(w, p);
+    return View(w, p);  // a new proposal is whole: no comment or review yet
   }, std::move(done));
 }
 
@@ -296,7 +304,8 @@ void Proposals::Revise(const User& actor, int64_t id, const Json& body, Done<Jso
       !s.ok())
     return done(s);
   SubmitFor<Json>(store_, [this, actor, id, body](store::WriteContext& w) -> Result<Json> {
-    NB_ASSIGN_OR_RETURN(Proposal p, LoadOpen(w, id));
+    NB_ASSIGN_OR_RETURN(store::ProposalHead head, LoadOpen(w, id));
+    Proposal& p = head.proposal;
     if (p.author != actor.id && !domain::RoleAllows(actor.role, Role::kAdmin))
       return Status::PermissionDenied("only the author of " + ProposalName(id) + " (" + p.author_name +
                                       ") can revise it");
@@ -319,9 +328,9 @@ void Proposals::Revise(const User& actor, int64_t id, const Json& body, Done<Jso
                                ? prev.votes_valid_from
                                : rev.number;
     p.revisions.push_back(std::move(rev));
-    NB_RETURN_IF_ERROR(SaveWithEvent(w, p, "proposal.revised", actor.id, Json()).status());
+    NB_RETURN_IF_ERROR(SaveWithEvent(w, head, "proposal.revised", actor.id, Json()).status());
     QueueProposalJobs(w, config_.jobs, p);
-    return View(w, p);
+    return ViewOf(w, id);
   }, std::move(done));
 }
 
@@ -330,9 +339,8 @@ void Proposals::AddComment(const User& actor, int64_t id, const Json& body, Done
   if (auto s = RefuseUnknownKeys(body, {"text", "field", "element"}, "a comment"); !s.ok()) return done(s);
   auto cb = codebook_.Get();
   SubmitFor<Json>(store_, [this, actor, id, body, cb](store::WriteContext& w) -> Result<Json> {
-    NB_ASSIGN_OR_RETURN(auto found, store::LoadProposal(w, id));
-    if (!found) return Status::NotFound(ProposalName(id) + " does not exist");
-    Proposal p = std::move(*found);
+    NB_ASSIGN_OR_RETURN(auto head, store::LoadProposalHead(w, id));
+    if (!head) return Status::NotFound(ProposalName(id) + " does not exist");
     domain::Comment c;
     NB_ASSIGN_OR_RETURN(c.text, OptionalText(body, "text", config_.max_rationale));
     if (c.text.empty()) return Status::InvalidArgument("text: is required");
@@ -342,34 +350,37 @@ void Proposals::AddComment(const User& actor, int64_t id, const Json& body, Done
       return Status::InvalidArgument("field: '" + c.field + "' is not a field of an agreement");
     if (!c.element.empty() && cb && !cb->HasElement(c.element))
       return Status::InvalidArgument("element: '" + c.element + "' is not an element of the codebook");
-    if (p.comments.size() >= kMaxCommentsPerProposal)
-      return Status::TooLarge(ProposalName(id) + " has " + std::to_string(p.comments.size()) +
+    if (head->comment_count >= static_cast<int64_t>(kMaxCommentsPerProposal))
+      return Status::TooLarge(ProposalName(id) + " has " + std::to_string(head->comment_count) +
                               " comments, the most one proposal keeps; continue in a new proposal");
     NB_ASSIGN_OR_RETURN(c.id, w.NextId("comment"));
     c.author = actor.id;
     c.author_name = actor.name;
-    c.revision = p.Current().number;
+    c.revision = head->proposal.Current().number;
     c.at = w.Now();
-    p.comments.push_back(c);
-    return SaveWithEvent(w, p, "comment.added", actor.id, Json{{"comment", domain::ToJson(c)}});
+    store::AddComment(w, *head, c);
+    Json comment = domain::ToJson(c);
+    NB_ASSIGN_OR_RETURN(Json summary, SaveWithEvent(w, *head, "comment.added", actor.id, Json{{"comment", comment}}));
+    return Json{{"comment", std::move(comment)}, {"proposal", std::move(summary)}};
   }, std::move(done));
 }
 
 void Proposals::ResolveComment(const User& actor, int64_t id, int64_t comment_id, Done<Json> done) {
   SubmitFor<Json>(store_, [this, actor, id, comment_id](store::WriteContext& w) -> Result<Json> {
-    NB_ASSIGN_OR_RETURN(auto found, store::LoadProposal(w, id));
-    if (!found) return Status::NotFound(ProposalName(id) + " does not exist");
-    Proposal p = std::move(*found);
-    for (auto& c : p.comments) {
-      if (c.id != comment_id) continue;
-      if (c.author != actor.id && p.author != actor.id && !domain::RoleAllows(actor.role, Role::kModerator))
-        return Status::PermissionDenied("only the comment's author, the proposal's author or a moderator can resolve it");
-      if (c.resolved) return Status::Conflict("comment " + std::to_string(comment_id) + " is already resolved");
-      c.resolved = true;
-      c.resolved_by = actor.id;
-      return SaveWithEvent(w, p, "comment.resolved", actor.id, Json{{"comment", domain::ToJson(c)}});
-    }
-    return Status::NotFound(ProposalName(id) + " has no comment " + std::to_string(comment_id));
+    NB_ASSIGN_OR_RETURN(auto head, store::LoadProposalHead(w, id));
+    if (!head) return Status::NotFound(ProposalName(id) + " does not exist");
+    NB_ASSIGN_OR_RETURN(auto c, store::LoadComment(w, id, comment_id));
+    if (!c) return Status::NotFound(ProposalName(id) + " has no comment " + std::to_string(comment_id));
+    if (c->author != actor.id && head->proposal.author != actor.id &&
+        !domain::RoleAllows(actor.role, Role::kModerator))
+      return Status::PermissionDenied("only the comment's author, the proposal's author or a moderator can resolve it");
+    if (c->resolved) return Status::Conflict("comment " + std::to_string(comment_id) + " is already resolved");
+    c->resolved = true;
+    c->resolved_by = actor.id;
+    store::SaveComment(w, id, *c);
+    Json comment = domain::ToJson(*c);
+    NB_ASSIGN_OR_RETURN(Json summary, SaveWithEvent(w, *head, "comment.resolved", actor.id, Json{{"comment", comment}}));
+    return Json{{"comment", std::move(comment)}, {"proposal", std::move(summary)}};
   }, std::move(done));
 }
 
@@ -387,15 +398,16 @@ void Proposals::AddReview(const User& actor, int64_t id, const Json& body, Done<
                                          "' has no stakeholder group, so their vote cannot count for one; "
                                          "an admin can set it"));
   SubmitFor<Json>(store_, [this, actor, id, body, verdict = *verdict](store::WriteContext& w) -> Result<Json> {
-    NB_ASSIGN_OR_RETURN(Proposal p, LoadOpen(w, id));
+    NB_ASSIGN_OR_RETURN(store::ProposalHead head, LoadOpen(w, id));
+    const Proposal& p = head.proposal;
     if (verdict != domain::Verdict::kComment && p.author == actor.id)
       return Status::PermissionDenied("authors cannot vote on their own proposal");
     NB_ASSIGN_OR_RETURN(auto seen, OptionalInt(body, "revision"));
     if (seen && *seen != p.Current().number)
       return Status::Conflict("you reviewed revision " + std::to_string(*seen) + " but " + ProposalName(id) +
                               " is at revision " + std::to_string(p.Current().number) + "; review the new revision");
-    if (p.reviews.size() >= kMaxReviewsPerProposal)
-      return Status::TooLarge(ProposalName(id) + " has " + std::to_string(p.reviews.size()) +
+    if (head.review_count >= static_cast<int64_t>(kMaxReviewsPerProposal))
+      return Status::TooLarge(ProposalName(id) + " has " + std::to_string(head.review_count) +
                               " reviews, the most one proposal keeps");
     domain::Review r;
     NB_ASSIGN_OR_RETURN(r.text, OptionalText(body, "text", config_.max_rationale));
@@ -406,15 +418,18 @@ void Proposals::AddReview(const User& actor, int64_t id, const Json& body, Done<
     r.verdict = verdict;
     r.revision = p.Current().number;
     r.at = w.Now();
-    p.reviews.push_back(r);
-    return SaveWithEvent(w, p, "review.submitted", actor.id, Json{{"review", domain::ToJson(r)}});
+    store::AddReview(w, head, r);
+    Json review = domain::ToJson(r);
+    NB_ASSIGN_OR_RETURN(Json summary, SaveWithEvent(w, head, "review.submitted", actor.id, Json{{"review", review}}));
+    return Json{{"review", std::move(review)}, {"proposal", std::move(summary)}};
   }, std::move(done));
 }
 
 void Proposals::Merge(const User& actor, int64_t id, const Json& body, Done<Json> done) {
   if (!body.is_null() && !body.is_object()) return done(Status::InvalidArgument("body: expected a JSON object {revision?}"));
   SubmitFor<Json>(store_, [this, actor, id, body](store::WriteContext& w) -> Result<Json> {
-    NB_ASSIGN_OR_RETURN(Proposal p, LoadOpen(w, id));
+    NB_ASSIGN_OR_RETURN(store::ProposalHead head, LoadOpen(w, id));
+    Proposal& p = head.proposal;
     const domain::PolicyRule& rule = config_.policy.For(p.kind);
     if (rule.moderator_merge) {
       NB_RETURN_IF_ERROR(RequireRole(actor, Role::kModerator, "merging"));
@@ -482,8 +497,8 @@ void Proposals::Merge(const User& actor, int64_t id, const Json& body, Done<Json
     p.closed_by = actor.id;
     p.closed_at = w.Now();
     p.merged_dataset_revision = ds;
-    NB_ASSIGN_OR_RETURN(Json view, SaveWithEvent(w, p, "proposal.merged", actor.id,
-                                                 Json{{"dataset_revision", ds}}));
+    NB_RETURN_IF_ERROR(
+        SaveWithEvent(w, head, "proposal.merged", actor.id, Json{{"dataset_revision", ds}}).status());
     domain::Event changed;
     changed.type = "agreement.changed";
     changed.actor = actor.id;
@@ -499,13 +514,13 @@ void Proposals::Merge(const User& actor, int64_t id, const Json& body, Done<Json
     NB_ASSIGN_OR_RETURN(auto others, store::ProposalIdsForAgreement(w, p.agreement_id));
     for (int64_t other_id : others) {
       if (other_id == p.id) continue;
-      NB_ASSIGN_OR_RETURN(auto other, store::LoadProposal(w, other_id));
-      if (!other || !other->IsOpen()) continue;
-      NB_ASSIGN_OR_RETURN(Json summary, Summary(w, *other));
-      w.AppendEvent(ProposalEvent("proposal.conflicted", actor.id, *other,
+      NB_ASSIGN_OR_RETURN(auto other, store::LoadProposalHead(w, other_id));
+      if (!other || !other->proposal.IsOpen()) continue;
+      NB_ASSIGN_OR_RETURN(Json summary, Summary(w, other->proposal));
+      w.AppendEvent(ProposalEvent("proposal.conflicted", actor.id, other->proposal,
                                   Json{{"proposal", summary}, {"because_of", p.id}}));
     }
-    return view;
+    return ViewOf(w, id);
   }, std::move(done));
 }
 
@@ -516,13 +531,15 @@ void Proposals::Reject(const User& actor, int64_t id, const Json& body, Done<Jso
   if (!reason.ok()) return done(reason.status());
   if (reason->empty()) return done(Status::InvalidArgument("reason: is required: tell the author why"));
   SubmitFor<Json>(store_, [this, actor, id, reason = *reason](store::WriteContext& w) -> Result<Json> {
-    NB_ASSIGN_OR_RETURN(Proposal p, LoadOpen(w, id));
+    NB_ASSIGN_OR_RETURN(store::ProposalHead head, LoadOpen(w, id));
+    Proposal& p = head.proposal;
     NB_RETURN_IF_ERROR(domain::CheckTransition(p, ProposalStatus::kRejected));
     p.status = ProposalStatus::kRejected;
     p.closed_by = actor.id;
     p.closed_at = w.Now();
     p.close_reason = reason;
-    return SaveWithEvent(w, p, "proposal.rejected", actor.id, Json{{"reason", reason}});
+    NB_RETURN_IF_ERROR(SaveWithEvent(w, head, "proposal.rejected", actor.id, Json{{"reason", reason}}).status());
+    return ViewOf(w, id);
   }, std::move(done));
 }
 
@@ -535,7 +552,8 @@ void Proposals::Withdraw(const User& actor, int64_t id, const Json& body, Done<J
     reason = *r;
   }
   SubmitFor<Json>(store_, [this, actor, id, reason](store::WriteContext& w) -> Result<Json> {
-    NB_ASSIGN_OR_RETURN(Proposal p, LoadOpen(w, id));
+    NB_ASSIGN_OR_RETURN(store::ProposalHead head, LoadOpen(w, id));
+    Proposal& p = head.proposal;
     if (p.author != actor.id && !domain::RoleAllows(actor.role, Role::kAdmin))
       return Status::PermissionDenied("only the author of " + ProposalName(id) + " (" + p.author_name +
                                       ") can withdraw it");
@@ -543,17 +561,14 @@ void Proposals::Withdraw(const User& actor, int64_t id, const Json& body, Done<J
     p.closed_by = actor.id;
     p.closed_at = w.Now();
     p.close_reason = reason;
-    return SaveWithEvent(w, p, "proposal.withdrawn", actor.id, Json());
+    NB_RETURN_IF_ERROR(SaveWithEvent(w, head, "proposal.withdrawn", actor.id, Json()).status());
+    return ViewOf(w, id);
   }, std::move(done));
 }
 
 // ---- reads -----------------------------------------------------------------
 
-Result<Json> Proposals::Get(int64_t id) const {
-  NB_ASSIGN_OR_RETURN(auto p, store::LoadProposal(store_, id));
-  if (!p) return Status::NotFound(ProposalName(id) + " does not exist");
-  return View(store_, *p);
-}
+Result<Json> Proposals::Get(int64_t id) const { return ViewOf(store_, id); }
 
 Result<Json> Proposals::List(const ProposalQuery& q) const {
   static const std::set<std::string> kStates = {"open", "approved", "conflicted", "merged", "rejected", "withdrawn"};
@@ -575,7 +590,8 @@ Result<Json> Proposals::List(const ProposalQuery& q) const {
   int64_t last = 0;
   bool more = false;
   Status err;
-  NB_RETURN_IF_ERROR(store::ForEachProposal(store_, after, [&](Proposal&& p) {
+  NB_RETURN_IF_ERROR(store::ForEachProposalHead(store_, after, [&](store::ProposalHead&& head) {
+    const Proposal& p = head.proposal;
     if (!q.author.empty() && p.author_name != q.author) return true;
     if (!q.agreement.empty() && p.agreement_id != q.agreement) return true;
     if (!q.kind.empty() && q.kind != domain::KindName(p.kind)) return true;
@@ -603,8 +619,9 @@ Result<Json> Proposals::List(const ProposalQuery& q) const {
 }
 
 Result<Json> Proposals::Diff(int64_t id, std::optional<int> revision) const {
-  NB_ASSIGN_OR_RETURN(auto p, store::LoadProposal(store_, id));
-  if (!p) return Status::NotFound(ProposalName(id) + " does not exist");
+  NB_ASSIGN_OR_RETURN(auto head, store::LoadProposalHead(store_, id));
+  if (!head) return Status::NotFound(ProposalName(id) + " does not exist");
+  const Proposal* p = &head->proposal;
   const int n = revision.value_or(p->Current().number);
   if (n < 1 || n > static_cast<int>(p->revisions.size()))
     return Status::NotFound(ProposalName(id) + " has no revision " + std::to_string(n));

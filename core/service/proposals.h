@@ -2,6 +2,10 @@
 // reject, withdraw — and the views that show a proposal with its computed
 // review status.
 //
+// Comments and reviews answer with what they added and the proposal's new
+// summary ({"comment"|"review", "proposal"}: the payload of their event);
+// the other writes answer with the whole proposal, as GET shows it.
+//
 // Every write runs as one store mutation: it re-reads the proposal and the
 // agreement inside the committer, so two moderators merging at once, or a
 // merge racing a new revision, are serialised — one wins, the other gets a
@@ -14,6 +18,10 @@
 #include <string>
 
 #include "service/common.h"
+
+namespace normbase::store {
+struct ProposalHead;
+}
 
 namespace normbase::service {
 
@@ -51,12 +59,15 @@ class Proposals {
   Result<domain::ProposalRevision> BuildRevision(const store::Reader& r, domain::ProposalKind kind,
                                                  const std::string& agreement_id,
                                                  const Json& body) const;
-  Result<domain::Proposal> LoadOpen(const store::Reader& r, int64_t id) const;
+  Result<store::ProposalHead> LoadOpen(const store::Reader& r, int64_t id) const;
+  // The whole proposal as GET shows it; `p` must be whole (store::LoadProposal).
   Result<Json> View(const store::Reader& r, const domain::Proposal& p) const;
+  Result<Json> ViewOf(const store::Reader& r, int64_t id) const;
   Result<Json> Summary(const store::Reader& r, const domain::Proposal& p) const;
   Result<domain::ReviewStatus> Evaluate(const store::Reader& r, const domain::Proposal& p) const;
-  // Saves the proposal and appends an event carrying its new summary.
-  Result<Json> SaveWithEvent(store::WriteContext& w, domain::Proposal& p, const std::string& type,
+  // Saves the head and appends an event carrying the proposal's new summary,
+  // which it returns.
+  Result<Json> SaveWithEvent(store::WriteContext& w, store::ProposalHead& head, const std::string& type,
                              int64_t actor, Json extra) const;
   Status CheckAddIsNew(const store::Reader& r, const domain::Agreement& a) const;
 

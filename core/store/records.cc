@@ -133,37 +133,150 @@ Result<std::vector<Json>> LoadHistory(const Reader& r, const std::string& id) {
   return out;
 }
 
+namespace {
+
+std::string ProposalKey(int64_t id) { return EncodeU64(static_cast<uint64_t>(id)); }
+std::string ChildKey(int64_t proposal_id, int64_t id) {
+  return ProposalKey(proposal_id) + EncodeU64(static_cast<uint64_t>(id));
+}
+
+// A head record is the proposal's JSON without "comments" and "reviews", with
+// "votes" (each reviewer's latest) and the two counts. A version 1 record has
+// "comments" and "reviews" and no "votes".
+std::string EncodeHead(const ProposalHead& h) {
+  Json j = domain::ToJson(h.proposal);
+  j.erase("comments");
+  j["votes"] = std::move(j["reviews"]);
+  j.erase("reviews");
+  j["comment_count"] = h.comment_count;
+  j["review_count"] = h.review_count;
+  return domain::Dump(j);
+}
+
+bool IsVersion1Record(const Json& j) { return j.contains("comments") && !j.contains("votes"); }
+
+Result<ProposalHead> DecodeHead(std::string_view text) {
+  NB_ASSIGN_OR_RETURN(Json j, ParseStored(std::string(text), "proposal"));
+  if (IsVersion1Record(j)) return Status::Internal("stored proposal is in the version 1 layout");
+  ProposalHead h;
+  h.comment_count = j.value("comment_count", int64_t{0});
+  h.review_count = j.value("review_count", int64_t{0});
+  Json votes = j.contains("votes") ? std::move(j["votes"]) : Json::array();
+  j.erase("votes");
+  NB_ASSIGN_OR_RETURN(h.proposal, domain::ProposalFromJson(j));
+  for (const auto& v : votes) {
+    NB_ASSIGN_OR_RETURN(domain::Review r, domain::ReviewFromJson(v));
+    h.proposal.reviews.push_back(std::move(r));
+  }
+  return h;
+}
+
+// Visits the records of one proposal in `t` (comments or reviews), in id order.
+template <typename T>
+Status ForEachChild(const Reader& r, Table t, int64_t proposal_id, const char* what,
+                    Result<T> (*decode)(const Json&), std::vector<T>& out) {
+  Status err;
+  NB_RETURN_IF_ERROR(r.Scan(t, ProposalKey(proposal_id), "", [&](auto, std::string_view v) {
+    auto j = ParseStored(std::string(v), what);
+    auto item = j.ok() ? decode(*j) : Result<T>(j.status());
+    if (!item.ok()) {
+      err = item.status();
+      return false;
+    }
+    out.push_back(std::move(item).value());
+    return true;
+  }));
+  return err;
+}
+
+}  // namespace
+
+Result<std::optional<ProposalHead>> LoadProposalHead(const Reader& r, int64_t id) {
+  NB_ASSIGN_OR_RETURN(auto v, r.Get(Table::kProposals, ProposalKey(id)));
+  if (!v) return std::optional<ProposalHead>();
+  NB_ASSIGN_OR_RETURN(ProposalHead h, DecodeHead(*v));
+  return std::optional<ProposalHead>(std::move(h));
+}
+
+void SaveProposalHead(WriteContext& w, const ProposalHead& head) {
+  const domain::Proposal& p = head.proposal;
+  w.Put(Table::kProposals, ProposalKey(p.id), EncodeHead(head));
+  w.Put(Table::kProposalsByAgreement, Sep(p.agreement_id) + ProposalKey(p.id), "");
+}
+
+Status ForEachProposalHead(const Reader& r, int64_t after_id,
+                           const std::function<bool(ProposalHead&&)>& fn) {
+  Status err;
+  NB_RETURN_IF_ERROR(r.Scan(Table::kProposals, "", ProposalKey(after_id + 1), [&](auto, std::string_view v) {
+    auto h = DecodeHead(v);
+    if (!h.ok()) {
+      err = h.status();
+      return false;
+    }
+    return fn(std::move(h).value());
+  }));
+  return err;
+}
+
+void AddComment(WriteContext& w, ProposalHead& head, const domain::Comment& c) {
+  SaveComment(w, head.proposal.id, c);
+  ++head.comment_count;
+}
+
+void AddReview(WriteContext& w, ProposalHead& head, const domain::Review& r) {
+  w.Put(Table::kReviews, ChildKey(head.proposal.id, r.id), domain::Dump(domain::ToJson(r)));
+  domain::KeepLatestVote(head.proposal.reviews, r);
+  ++head.review_count;
+}
+
+Result<std::optional<domain::Comment>> LoadComment(const Reader& r, int64_t proposal_id,
+                                                   int64_t comment_id) {
+  NB_ASSIGN_OR_RETURN(auto v, r.Get(Table::kComments, ChildKey(proposal_id, comment_id)));
+  if (!v) return std::optional<domain::Comment>();
+  NB_ASSIGN_OR_RETURN(Json j, ParseStored(*v, "comment"));
+  NB_ASSIGN_OR_RETURN(auto c, domain::CommentFromJson(j));
+  return std::optional<domain::Comment>(std::move(c));
+}
+
+void SaveComment(WriteContext& w, int64_t proposal_id, const domain::Comment& c) {
+  w.Put(Table::kComments, ChildKey(proposal_id, c.id), domain::Dump(domain::ToJson(c)));
+}
+
 Result<std::optional<domain::Proposal>> LoadProposal(const Reader& r, int64_t id) {
-  NB_ASSIGN_OR_RETURN(auto v, r.Get(Table::kProposals, EncodeU64(static_cast<uint64_t>(id))));
-  if (!v) return std::optional<domain::Proposal>();
-  NB_ASSIGN_OR_RETURN(Json j, ParseStored(*v, "proposal"));
-  NB_ASSIGN_OR_RETURN(auto p, domain::ProposalFromJson(j));
+  NB_ASSIGN_OR_RETURN(auto head, LoadProposalHead(r, id));
+  if (!head) return std::optional<domain::Proposal>();
+  domain::Proposal p = std::move(head->proposal);
+  p.reviews.clear();  // the head's latest votes; the history replaces them
+  NB_RETURN_IF_ERROR(ForEachChild(r, Table::kReviews, id, "review", &domain::ReviewFromJson, p.reviews));
+  NB_RETURN_IF_ERROR(ForEachChild(r, Table::kComments, id, "comment", &domain::CommentFromJson, p.comments));
   return std::optional<domain::Proposal>(std::move(p));
 }
 
 void SaveProposal(WriteContext& w, const domain::Proposal& p) {
-  w.Put(Table::kProposals, EncodeU64(static_cast<uint64_t>(p.id)), domain::Dump(domain::ToJson(p)));
-  w.Put(Table::kProposalsByAgreement, Sep(p.agreement_id) + EncodeU64(static_cast<uint64_t>(p.id)), "");
+  ProposalHead head;
+  head.proposal = p;
+  head.proposal.comments.clear();
+  head.proposal.reviews.clear();
+  for (const auto& c : p.comments) AddComment(w, head, c);
+  for (const auto& r : p.reviews) AddReview(w, head, r);
+  SaveProposalHead(w, head);
 }
 
-Status ForEachProposal(const Reader& r, int64_t after_id,
-                       const std::function<bool(domain::Proposal&&)>& fn) {
-  Status err;
-  NB_RETURN_IF_ERROR(r.Scan(Table::kProposals, "", EncodeU64(static_cast<uint64_t>(after_id + 1)),
-                            [&](auto, std::string_view v) {
-                              auto j = ParseStored(std::string(v), "proposal");
-                              if (!j.ok()) {
-                                err = j.status();
-                                return false;
-                              }
-                              auto p = domain::ProposalFromJson(*j);
-                              if (!p.ok()) {
-                                err = p.status();
-                                return false;
-                              }
-                              return fn(std::move(p).value());
-                            }));
-  return err;
+Result<int64_t> UpgradeProposalRecords(WriteContext& w, int64_t after_id, size_t limit) {
+  std::vector<std::string> old_records;
+  int64_t last = 0;
+  NB_RETURN_IF_ERROR(w.Scan(Table::kProposals, "", ProposalKey(after_id + 1), [&](std::string_view k, std::string_view v) {
+    last = static_cast<int64_t>(DecodeU64(k));
+    old_records.emplace_back(v);
+    return old_records.size() < limit;
+  }));
+  for (const auto& text : old_records) {
+    NB_ASSIGN_OR_RETURN(Json j, ParseStored(text, "proposal"));
+    if (!IsVersion1Record(j)) continue;  // upgraded by an earlier, interrupted run
+    NB_ASSIGN_OR_RETURN(domain::Proposal p, domain::ProposalFromJson(j));
+    SaveProposal(w, p);
+  }
+  return last;
 }
 
 Result<std::vector<int64_t>> ProposalIdsForAgreement(const Reader& r, const std::string& agreement_id) {

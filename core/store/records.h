@@ -7,8 +7,10 @@
 //   agreement_history     <id> \0 BE64(agreement revision) -> version entry JSON
 //   agreement_at          <id> \0 BE64(dataset revision) -> BE64(agreement revision), 0 = retired
 //   dataset_revisions     BE64(revision) -> {revision, at, actor, proposal, reason, changes}
-//   proposals             BE64(id) -> proposal JSON
+//   proposals             BE64(id) -> proposal head JSON (see ProposalHead)
 //   proposals_by_agreement <agreement id> \0 BE64(proposal id) -> ""
+//   comments              BE64(proposal id) BE64(comment id) -> comment JSON
+//   reviews               BE64(proposal id) BE64(review id) -> review JSON
 //   users                 u/BE64(id) -> user JSON; name/<name> -> BE64(id)
 //   tokens                h/<sha256 of token> -> token record; u/BE64(user)BE64(token) -> hash
 //   events                BE64(seq) -> event JSON
@@ -59,12 +61,43 @@ void WriteAgreementVersion(WriteContext& w, const domain::Agreement& a, int64_t 
 Result<std::vector<domain::Json>> LoadHistory(const Reader& r, const std::string& id);
 
 // ---- proposals ----
+// A proposal is a head record plus one record per comment and per review, so
+// that a comment or a vote writes a record of its own size instead of
+// rewriting everything said before it.
+//
+// The head holds the proposal without its comments and review history: its
+// `proposal.comments` is empty and `proposal.reviews` holds each reviewer's
+// latest vote (domain::KeepLatestVote), which is all ReviewPolicy counts.
+struct ProposalHead {
+  domain::Proposal proposal;
+  int64_t comment_count = 0;
+  int64_t review_count = 0;
+};
+Result<std::optional<ProposalHead>> LoadProposalHead(const Reader& r, int64_t id);
+void SaveProposalHead(WriteContext& w, const ProposalHead& head);
+// Visits proposal heads in id order starting after `after_id`.
+Status ForEachProposalHead(const Reader& r, int64_t after_id,
+                           const std::function<bool(ProposalHead&&)>& fn);
+// Adds a comment or a review: its record, and the head's count (and, for a
+// vote, its latest votes). The caller saves the head.
+void AddComment(WriteContext& w, ProposalHead& head, const domain::Comment& c);
+void AddReview(WriteContext& w, ProposalHead& head, const domain::Review& r);
+Result<std::optional<domain::Comment>> LoadComment(const Reader& r, int64_t proposal_id,
+                                                   int64_t comment_id);
+void SaveComment(WriteContext& w, int64_t proposal_id, const domain::Comment& c);  // rewrites it
+
+// The whole proposal: its head with every comment and review, in order.
 Result<std::optional<domain::Proposal>> LoadProposal(const Reader& r, int64_t id);
+// Writes a whole proposal (head, comments and reviews): for the format
+// upgrade and for tests that set up a large proposal directly.
 void SaveProposal(WriteContext& w, const domain::Proposal& p);
-// Visits proposals in id order starting after `after_id`.
-Status ForEachProposal(const Reader& r, int64_t after_id,
-                       const std::function<bool(domain::Proposal&&)>& fn);
 Result<std::vector<int64_t>> ProposalIdsForAgreement(const Reader& r, const std::string& agreement_id);
+
+// Format version 1 kept a proposal's comments and reviews inside its record.
+// Rewrites up to `limit` such records with id > after_id into the version 2
+// layout (records already in it are skipped) and returns the last id visited,
+// or 0 when none is left. Idempotent, so an upgrade cut short can run again.
+Result<int64_t> UpgradeProposalRecords(WriteContext& w, int64_t after_id, size_t limit);
 
 // ---- users and tokens ----
 Result<std::optional<domain::User>> LoadUser(const Reader& r, int64_t id);

@@ -157,11 +157,94 @@ TEST_F(RecordsTest, ForEachPagesAfterAnId) {
   EXPECT_EQ(ids, (std::vector<std::string>{"aa-2", "bb", "cc"}));
 
   std::vector<int64_t> pids;
-  ASSERT_TRUE(ForEachProposal(*store_, 254, [&](domain::Proposal&& p) {
-                pids.push_back(p.id);
+  ASSERT_TRUE(ForEachProposalHead(*store_, 254, [&](ProposalHead&& h) {
+                pids.push_back(h.proposal.id);
                 return pids.size() < 3;
               }).ok());
   EXPECT_EQ(pids, (std::vector<int64_t>{255, 256, 257}));
+}
+
+domain::Review Vote(int64_t id, int64_t reviewer, domain::Verdict v, const std::string& text) {
+  domain::Review r;
+  r.id = id;
+  r.reviewer = reviewer;
+  r.reviewer_name = "r" + std::to_string(reviewer);
+  r.group = "government";
+  r.verdict = v;
+  r.text = text;
+  return r;
+}
+
+domain::Comment Remark(int64_t id, const std::string& text) {
+  domain::Comment c;
+  c.id = id;
+  c.author = 9;
+  c.text = text;
+  return c;
+}
+
+domain::Proposal NewProposal(int64_t id, const std::string& agreement) {
+  domain::Proposal p;
+  p.id = id;
+  p.kind = domain::ProposalKind::kRecode;
+  p.agreement_id = agreement;
+  p.author = 1;
+  p.revisions.emplace_back();
+  return p;
+}
+
+// Comments and reviews are records of their own: a proposal's head holds each
+// reviewer's latest vote and the counts; LoadProposal puts the whole back together.
+TEST_F(RecordsTest, AProposalIsAHeadWithCommentAndReviewRecords) {
+  using domain::Verdict;
+  Write([](WriteContext& w) {
+    ProposalHead head;
+    head.proposal = NewProposal(7, "aa");
+    AddReview(w, head, Vote(1, 5, Verdict::kRequestChanges, "too short"));
+    AddComment(w, head, Remark(1, "which paragraph?"));
+    AddReview(w, head, Vote(2, 6, Verdict::kApprove, "fine"));
+    AddReview(w, head, Vote(3, 5, Verdict::kApprove, "better now"));  // replaces 5's vote
+    AddReview(w, head, Vote(4, 6, Verdict::kComment, "a remark, not a vote"));
+    AddComment(w, head, Remark(2, "paragraph 3"));
+    SaveProposalHead(w, head);
+    return Status::Ok();
+  });
+  auto head = LoadProposalHead(*store_, 7);
+  ASSERT_TRUE(head.ok() && head->has_value()) << head.status().ToString();
+  EXPECT_EQ((*head)->comment_count, 2);
+  EXPECT_EQ((*head)->review_count, 4);
+  EXPECT_TRUE((*head)->proposal.comments.empty());
+  std::vector<int64_t> latest;
+  for (const auto& r : (*head)->proposal.reviews) latest.push_back(r.id);
+  EXPECT_EQ(latest, (std::vector<int64_t>{3, 2}));  // 5's latest (in 5's place), then 6's
+
+  auto whole = LoadProposal(*store_, 7);
+  ASSERT_TRUE(whole.ok() && whole->has_value());
+  std::vector<std::string> texts;
+  for (const auto& r : (*whole)->reviews) texts.push_back(r.text);
+  EXPECT_EQ(texts, (std::vector<std::string>{"too short", "fine", "better now", "a remark, not a vote"}));
+  ASSERT_EQ((*whole)->comments.size(), 2u);
+  EXPECT_EQ((*whole)->comments[1].text, "paragraph 3");
+
+  // A comment is rewritten in place; another proposal's records stay apart.
+  Write([](WriteContext& w) -> Status {
+    NB_ASSIGN_OR_RETURN(auto c, LoadComment(w, 7, 2));
+    EXPECT_TRUE(c.has_value());
+    if (!c) return Status::NotFound("comment 2");
+    c->resolved = true;
+    SaveComment(w, 7, *c);
+    ProposalHead other;
+    other.proposal = NewProposal(8, "aa");
+    AddComment(w, other, Remark(3, "elsewhere"));
+    SaveProposalHead(w, other);
+    return Status::Ok();
+  });
+  whole = LoadProposal(*store_, 7);
+  ASSERT_TRUE(whole.ok() && whole->has_value());
+  ASSERT_EQ((*whole)->comments.size(), 2u);
+  EXPECT_TRUE((*whole)->comments[1].resolved);
+  EXPECT_FALSE(LoadComment(*store_, 7, 3)->has_value());
+  EXPECT_EQ((*LoadProposal(*store_, 8))->comments.size(), 1u);
 }
 
 TEST_F(RecordsTest, DatasetRevisionsCountFromZero) {

@@ -18,6 +18,7 @@
 
 #include "domain/codec.h"
 #include "store/disk_recovery.h"
+#include "store/format_upgrade.h"
 #include "store/info_log.h"
 #include "store/rocks_store.h"
 #include "store/store.h"
@@ -39,6 +40,8 @@ const char* TableName(Table t) {
     case Table::kTokens: return "tokens";
     case Table::kEvents: return "events";
     case Table::kJobs: return "jobs";
+    case Table::kComments: return "comments";
+    case Table::kReviews: return "reviews";
     case Table::kCount: break;
   }
   return "?";
@@ -366,7 +369,12 @@ class RocksStore final : public Store {
       NB_RETURN_IF_ERROR(FromRocks(
           db_->Put(wo, cf(Table::kMeta), kFormatKey, std::to_string(kFormatVersion)), "format"));
     } else if (*v != std::to_string(kFormatVersion)) {
-      // No upgrade path exists yet (version 1 is the first): refuse rather than misread.
+      for (int older = kOldestUpgradableFormat; older < kFormatVersion; ++older)
+        if (*v == std::to_string(older)) {
+          upgrade_from_ = older;  // OpenRocksStore upgrades once the committer runs
+          return ReadEventCounter();
+        }
+      // Anything else: refuse rather than misread.
       int found = 0;
       bool numeric = false;
       try {
@@ -385,10 +393,20 @@ class RocksStore final : public Store {
                               " only; nothing was changed. Use the matching release, or restore a "
                               "backup made by this one");
     }
+    return ReadEventCounter();
+  }
+
+  Status ReadEventCounter() {
     NB_ASSIGN_OR_RETURN(auto seq, GetUnlocked(Table::kMeta, CounterKey(kEventCounter)));
     last_seq_ = seq ? std::stoull(*seq) : 0;
     return Status::Ok();
   }
+
+ public:
+  // The older format version found at open, or 0 when it is current.
+  int upgrade_from() const { return upgrade_from_; }
+
+ private:
 
   int64_t Now() const {
     if (options_.clock) return options_.clock();
@@ -636,6 +654,7 @@ class RocksStore final : public Store {
   std::deque<Pending> queue_;  // GUARDED_BY(mu_)
   bool stopping_ = false;      // GUARDED_BY(mu_)
   std::thread committer_;
+  int upgrade_from_ = 0;  // set by CheckFormat
 
   std::mutex listeners_mu_;
   std::vector<CommitListener> listeners_;  // GUARDED_BY(listeners_mu_)
@@ -696,7 +715,7 @@ uint64_t GroupContext::AppendEvent(domain::Event e) {
   }
   e.seq = static_cast<uint64_t>(*id);
   e.time_ms = now_;
-  Put(Table::kEvents, EncodeU64(e.seq), domain::Dump(domain::ToJson(e)));
+  Put(Table::kEvents, EncodeU64(e.seq), domain::EncodeEvent(e));
   events_.push_back(std::move(e));
   return events_.back().seq;
 }
@@ -713,6 +732,9 @@ Result<std::unique_ptr<Store>> OpenRocksStore(StoreOptions options,
     return Status::Internal(std::string("opening the store failed: ") + e.what());
   }
   s->Start();
+  if (const int from = s->upgrade_from(); from != 0) {
+    NB_RETURN_IF_ERROR(UpgradeFormat(*s, from));
+  }
   return std::unique_ptr<Store>(std::move(s));
 }
 

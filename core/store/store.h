@@ -48,6 +48,8 @@ enum class Table : int {
   kTokens,
   kEvents,
   kJobs,
+  kComments,  // since format version 2: a proposal's comments and reviews are
+  kReviews,   // records of their own, not part of the proposal record
   kCount
 };
 const char* TableName(Table t);
@@ -144,6 +146,9 @@ class Store : public Reader {
 std::string EncodeU64(uint64_t v);
 uint64_t DecodeU64(std::string_view s);  // 0 unless exactly 8 bytes
 
-inline constexpr int kFormatVersion = 1;
+// The on-disk format this build writes. Version 1 (proposals holding their
+// comments and reviews) is upgraded in place when opened (format_upgrade.h).
+inline constexpr int kFormatVersion = 2;
+inline constexpr int kOldestUpgradableFormat = 1;
 
 }  // namespace normbase::store

@@ -137,9 +137,9 @@ void WriteLoad::Run(int index) {
     }
     json j = r.json();
     if (comment) {
-      for (const auto& cm : j["comments"])
-        if (cm.value("text", "") == "comment " + name)
-          mine.comments[target][cm["id"].get<int64_t>()] = "comment " + name;
+      const json& cm = j["comment"];
+      if (cm.is_object() && cm.value("text", "") == "comment " + name)
+        mine.comments[target][cm["id"].get<int64_t>()] = "comment " + name;
       ++on_target;
     } else if (j.contains("id")) {
       target = j["id"].get<int64_t>();

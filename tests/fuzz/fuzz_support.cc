@@ -149,6 +149,7 @@ std::optional<api::HttpResponse> FuzzServer::Handle(api::HttpRequest req) {
   if (future.wait_for(kAnswerDeadline) != std::future_status::ready)
     Fail("no answer within the deadline: a route lost its Respond");
   api::HttpResponse r = future.get();
+  r.Render();
   if (r.status < 100 || r.status > 599)
     Fail("HTTP status out of range: " + std::to_string(r.status));
   if (r.status >= 500 && r.status != 503)

@@ -48,11 +48,15 @@ class ProposalsApiTest : public ::testing::Test {
     return r.json();
   }
   static json Create(HttpClient&& c, const json& body) { return Create(c, body); }
+  // The proposal's summary after the vote (the answer is {review, proposal}).
   static json Review(const TestUser* u, const json& proposal, const std::string& verdict) {
     auto c = As(u);
     auto r = c.Post(ProposalPath(proposal, "reviews"), json{{"verdict", verdict}});
     EXPECT_TRUE(IsStatus(r, 201)) << u->name << " " << verdict;
-    return r.json();
+    const json answer = r.json();
+    EXPECT_EQ(answer["review"]["verdict"], verdict);
+    EXPECT_EQ(answer["review"]["reviewer_name"], u->name);
+    return answer["proposal"];
   }
 
   static ServerProcess* server_;
@@ -255,8 +259,12 @@ TEST_F(ProposalsApiTest, CommentsAndResolve) {
   auto r = reviewer.Post(ProposalPath(p, "comments"),
                          json{{"text", "Which paragraph?"}, {"element", "international-law"}});
   ASSERT_TRUE(IsStatus(r, 201));
-  ASSERT_EQ(r.json()["comments"].size(), 1u);
-  const json comment = r.json()["comments"][0];
+  // The answer is the comment and the proposal's summary; GET shows it too.
+  const json comment = r.json()["comment"];
+  EXPECT_EQ(r.json()["proposal"]["id"], p["id"]);
+  EXPECT_EQ(r.json()["proposal"]["state"], "open");
+  ASSERT_EQ(c.Get("/api/v1/proposals/" + std::to_string(p["id"].get<int64_t>())).json()["comments"],
+            json::array({comment}));
   EXPECT_EQ(comment["text"], "Which paragraph?");
   EXPECT_EQ(comment["author_name"], gov_->name);
   EXPECT_EQ(comment["element"], "international-law");
@@ -285,8 +293,10 @@ TEST_F(ProposalsApiTest, CommentsAndResolve) {
 
   r = c.Post(resolve, json::object());  // the proposal's author may resolve it
   ASSERT_TRUE(IsStatus(r, 200));
-  EXPECT_EQ(r.json()["comments"][0]["resolved"], true);
-  EXPECT_EQ(r.json()["comments"][0]["resolved_by"], author_->id);
+  EXPECT_EQ(r.json()["comment"]["resolved"], true);
+  EXPECT_EQ(r.json()["comment"]["resolved_by"], author_->id);
+  const json after = c.Get("/api/v1/proposals/" + std::to_string(p["id"].get<int64_t>())).json();
+  EXPECT_EQ(after["comments"][0]["resolved"], true);
   EXPECT_TRUE(IsProblem(c.Post(resolve, json::object()), 409, "already resolved"));
 }
 

@@ -39,7 +39,10 @@ export const proposalPage: Page = async (main, params) => {
   };
   const act = async (what: string, path: string, body: unknown, done: string) => {
     try {
-      p = await api(`/proposals/${id}/${path}`, { method: 'POST', body });
+      const answer = await api(`/proposals/${id}/${path}`, { method: 'POST', body });
+      // Merge, reject and withdraw answer with the whole proposal; a comment or a
+      // review answers with itself and the proposal's summary, so fetch the rest.
+      p = answer.revisions ? answer : await api(`/proposals/${id}`);
       say(done);
       draw();
     } catch (e) {

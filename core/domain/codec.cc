@@ -558,13 +558,15 @@ Json ToJson(const Event& e) {
               {"actor", e.actor},     {"subjects", e.subjects},   {"payload", payload}};
 }
 
-std::string EncodeEvent(const Event& e) {
-  // The payload is a serialised document already: spliced in after a check
-  // (a SAX pass that builds nothing), not parsed into a tree and dumped again.
-  const bool valid = !e.payload.empty() && Json::accept(e.payload);
-  std::string out = Dump(Json{{"seq", e.seq},     {"time", e.time_ms},
-                              {"type", e.type},   {"actor", e.actor},
-                              {"subjects", e.subjects}});
+std::string EncodeEvent(const Event& e, std::string_view kind) {
+  // The payload is a serialised document already (domain::Dump made it):
+  // spliced in, not parsed into a tree and dumped again. Only its outline is
+  // checked; a full check (Json::accept) cost more than the parse it saves.
+  const bool valid = e.payload.size() >= 2 && e.payload.front() == '{' && e.payload.back() == '}';
+  Json envelope{{"seq", e.seq},   {"time", e.time_ms}, {"type", e.type},
+                {"actor", e.actor}, {"subjects", e.subjects}};
+  if (!kind.empty()) envelope["kind"] = kind;
+  std::string out = Dump(envelope);
   out.pop_back();  // the closing brace
   out += ",\"payload\":";
   out += valid ? std::string_view(e.payload) : std::string_view("{}");

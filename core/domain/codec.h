@@ -5,6 +5,7 @@
 #pragma once
 
 #include <nlohmann/json_fwd.hpp>
+#include <string_view>
 
 #include "domain/agreement.h"
 #include "domain/codebook.h"
@@ -50,8 +51,11 @@ Result<TokenRecord> TokenRecordFromJson(const Json& j);
 
 Json ToJson(const Event& e);  // payload is embedded as a JSON value
 // The same document as Dump(ToJson(e)), up to the order of its keys, made
-// without parsing the payload into a tree: how the store writes events.
-std::string EncodeEvent(const Event& e);
+// without parsing the payload into a tree: how the store writes events and
+// the live stream sends them. `kind`, when given, is added as "kind". The
+// payload must be a JSON object as Dump wrote it; anything not shaped like
+// an object ({...}) is written as {}.
+std::string EncodeEvent(const Event& e, std::string_view kind = {});
 Result<Event> EventFromJson(const Json& j);
 
 // Parses text as JSON without throwing; the message says where it broke.

@@ -368,7 +368,12 @@ TEST(EventCodecTest, RoundTripEmbedsThePayload) {
 TEST(EventCodecTest, EncodeEventIsTheSameDocumentAsToJson) {
   Event e{7, 1700000000000, "comment.added", 3, {{"proposal", "12"}}, R"({"comment":{"id":4,"text":"a \"quote\""}})"};
   EXPECT_EQ(*ParseJson(EncodeEvent(e)), ToJson(e));
-  // A payload that is not a JSON document is stored as {} by both.
+  Json framed = ToJson(e);
+  framed["kind"] = "event";
+  EXPECT_EQ(*ParseJson(EncodeEvent(e, "event")), framed);
+  // Payloads are objects. One that is not even shaped like one is stored as {}.
+  e.payload = "[1,2]";
+  EXPECT_EQ((*ParseJson(EncodeEvent(e)))["payload"], Json::object());
   for (const char* bad : {"", "not json", R"({"a":)"}) {
     e.payload = bad;
     auto j = ParseJson(EncodeEvent(e));

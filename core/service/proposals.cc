@@ -172,10 +172,16 @@ Status Proposals::CheckAddIsNew(const store::Reader& r, const Agreement& a) cons
 Result<domain::ReviewStatus> Proposals::Evaluate(const store::Reader& r, const Proposal& p) const {
   auto cb = codebook_.Get();
   if (!cb) return Status::Unavailable("no codebook is loaded yet");
-  NB_ASSIGN_OR_RETURN(auto current, store::LoadAgreement(r, p.agreement_id));
-  const int64_t rev = current ? current->revision : 0;
-  NB_ASSIGN_OR_RETURN(auto checks, CheckStates(r, p.id, p.Current().number));
-  return domain::EvaluateReview(p, config_.policy.For(p.kind), *cb, rev, checks);
+  NB_ASSIGN_OR_RETURN(const int64_t rev, store::CurrentAgreementRevision(r, p.agreement_id));
+  const domain::PolicyRule& rule = config_.policy.For(p.kind);
+  // Only the rule's required checks enter the review status. Most policies
+  // name none, and every comment's event carries a status: reading the
+  // revision's job records for it would be wasted.
+  std::map<std::string, std::string> checks;
+  if (!rule.required_checks.empty()) {
+    NB_ASSIGN_OR_RETURN(checks, CheckStates(r, p.id, p.Current().number));
+  }
+  return domain::EvaluateReview(p, rule, *cb, rev, checks);
 }
 
 Result<Json> Proposals::Summary(const store::Reader& r, const Proposal& p) const {

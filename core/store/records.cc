@@ -103,6 +103,12 @@ Result<std::optional<domain::Agreement>> LoadAgreementAt(const Reader& r, const 
   return a;
 }
 
+Result<int64_t> CurrentAgreementRevision(const Reader& r, const std::string& id) {
+  NB_ASSIGN_OR_RETURN(auto hit, r.SeekForPrev(Table::kAgreementAt, Sep(id),
+                                              Sep(id) + EncodeU64(~uint64_t{0})));
+  return hit ? static_cast<int64_t>(DecodeU64(hit->second)) : int64_t{0};
+}
+
 void WriteAgreementVersion(WriteContext& w, const domain::Agreement& a, int64_t dataset_revision,
                            Json provenance) {
   Json agreement = domain::ToJson(a);

@@ -53,6 +53,10 @@ Result<std::optional<domain::Agreement>> LoadAgreementAt(const Reader& r, const 
 Result<std::optional<domain::Agreement>> LoadAgreementRevision(const Reader& r,
                                                                const std::string& id,
                                                                int64_t agreement_revision);
+// The agreement's current revision (that of its latest version, retired or
+// not), 0 when it does not exist: read from the agreement_at index, without
+// decoding the agreement.
+Result<int64_t> CurrentAgreementRevision(const Reader& r, const std::string& id);
 // Writes a new version of `a` (whose revision must already be the next one):
 // current record, history entry (with `provenance` merged in) and the
 // dataset-revision index. Retired agreements are recorded with retired=true.

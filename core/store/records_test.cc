@@ -87,6 +87,11 @@ TEST_F(RecordsTest, AgreementVersionsAndTimeTravel) {
   ASSERT_TRUE(current.ok() && current->has_value());
   EXPECT_TRUE((*current)->retired);
   EXPECT_EQ((*current)->revision, 3);
+  // The index says the same without decoding the agreement; ids that only
+  // share a prefix are not confused with it.
+  EXPECT_EQ(*CurrentAgreementRevision(*store_, "un-gge-2015"), 3);
+  EXPECT_EQ(*CurrentAgreementRevision(*store_, "un-gge"), 0);
+  EXPECT_EQ(*CurrentAgreementRevision(*store_, "un-gge-2015-bis"), 0);
 
   auto r1 = LoadAgreementRevision(*store_, "un-gge-2015", 1);
   ASSERT_TRUE(r1.ok() && r1->has_value());

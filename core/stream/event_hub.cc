@@ -15,9 +15,7 @@ FramePtr EventHub::MakeFrame(const domain::Event& e) {
   f->seq = e.seq;
   f->type = e.type;
   f->subjects = e.subjects;
-  domain::Json j = domain::ToJson(e);
-  j["kind"] = "event";
-  f->text = domain::Dump(j);
+  f->text = domain::EncodeEvent(e, "event");
   return f;
 }
 

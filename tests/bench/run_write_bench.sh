@@ -17,10 +17,16 @@
 # short probe, not counted, which also warms the disk up). It prints every
 # run, then a Markdown table of medians and of the median per-pair ratios.
 #
+# The server runs with --jobs.enabled 0 unless --jobs is given: this measures
+# the write path. With jobs on, the set-up's proposals (1,000 for comments)
+# queue five plugin jobs each, and the workers and the broker run those
+# during the measured window, on the server's core (the job pipeline has a
+# benchmark of its own).
+#
 # usage: tests/bench/run_write_bench.sh [--pairs 5] [--conns "1 8 64"] [--duration 4]
 #          [--warmup 1] [--kind comment|vote|proposal] [--value-bytes 512]
 #          [--per-proposal 100] [--value-size BYTES (skip the calibration)]
-#          [--build-dir DIR] [--no-build] [--no-pin] [--results FILE]
+#          [--build-dir DIR] [--no-build] [--no-pin] [--jobs] [--results FILE]
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
@@ -36,6 +42,7 @@ VALUE_SIZE=""
 BUILD=1
 PIN=1
 RESULTS=""
+JOBS_ENABLED=0
 while [ $# -gt 0 ]; do
   case "$1" in
     --pairs) PAIRS="$2"; shift 2 ;;
@@ -49,6 +56,7 @@ while [ $# -gt 0 ]; do
     --build-dir) BUILD_DIR="$2"; shift 2 ;;
     --no-build) BUILD=0; shift ;;
     --no-pin) PIN=0; shift ;;
+    --jobs) JOBS_ENABLED=1; shift ;;
     --results) RESULTS="$2"; shift 2 ;;
     -h|--help) sed -n '2,/^set -euo/p' "$0" | sed '$d'; exit 0 ;;
     *) echo "unknown argument: $1" >&2; exit 2 ;;
@@ -94,7 +102,7 @@ run_normbase() {  # connections duration
   local c="$1" duration="$2" dir
   dir="$(mktemp -d "$WORK/nb.XXXXXX")"
   "${SERVER_PIN[@]}" "$SERVER_BIN" --data "$dir/data" --listen 127.0.0.1:0 --ready-file "$dir/ready" \
-    --threads 2 --log-level warn >"$dir/server.log" 2>&1 &
+    --threads 2 --log-level warn --jobs.enabled "$JOBS_ENABLED" >"$dir/server.log" 2>&1 &
   SERVER_PID=$!
   for _ in $(seq 300); do
     [ -s "$dir/ready" ] && break
@@ -138,7 +146,7 @@ FS="$(df -T "$WORK" | awk 'NR == 2 { print $2 " on " $1 }')"
 echo "# $(date -u +%Y-%m-%dT%H:%MZ)  $(nproc) CPUs  $(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)  kernel $(uname -r)"
 echo "# temp dir $WORK: $FS;  $("$DB_BENCH" --version 2>&1 | head -1 || true)"
 echo "# kind=$KIND value=${VALUE_BYTES}B per-proposal=$PER_PROPOSAL pairs=$PAIRS conns=($CONNS) window=${DURATION}s (+${WARMUP}s warm-up) pin=$PIN"
-echo "# normbase-server --listen 127.0.0.1:0 --threads 2 (fresh data dir per run); write_load --kind $KIND --connections C --duration $DURATION --warmup $WARMUP --value-bytes $VALUE_BYTES --per-proposal $PER_PROPOSAL"
+echo "# normbase-server --listen 127.0.0.1:0 --threads 2 --jobs.enabled $JOBS_ENABLED (fresh data dir per run); write_load --kind $KIND --connections C --duration $DURATION --warmup $WARMUP --value-bytes $VALUE_BYTES --per-proposal $PER_PROPOSAL"
 
 if [ -z "$VALUE_SIZE" ]; then
   line="$(run_normbase 8 2)"

@@ -312,6 +312,14 @@ TEST_F(BackupTest, RefusalsSayWhyAndChangeNothing) {
       << o9;
   EXPECT_NE(o9.find("matching release"), std::string::npos) << o9;
   EXPECT_FALSE(fs::exists(where.path() + "/r9"));
+  // Older than the oldest version this release upgrades: refused as well.
+  manifest["format_version"] = 0;
+  std::ofstream(good + "/normbase-backup.json", std::ios::trunc) << manifest.dump();
+  auto [c10, o10] = Restore(good, where.path() + "/r10");
+  EXPECT_EQ(c10, 1);
+  EXPECT_NE(o10.find("format version 0"), std::string::npos) << o10;
+  EXPECT_NE(o10.find("reads versions 1 to "), std::string::npos) << o10;
+  EXPECT_FALSE(fs::exists(where.path() + "/r10"));
   // No half-restored folders are left behind.
   for (const auto& e : fs::directory_iterator(where.path()))
     EXPECT_EQ(e.path().filename().string().find(".restoring"), std::string::npos) << e.path();

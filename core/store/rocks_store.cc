@@ -350,6 +350,8 @@ class RocksStore final : public Store {
 
   rocksdb::DB* db() const { return db_.get(); }
   rocksdb::ColumnFamilyHandle* cf(Table t) const { return handles_[static_cast<int>(t)].get(); }
+  // The older format version found at open, or 0 when it is current.
+  int upgrade_from() const { return upgrade_from_; }
 
  private:
   // For the committer and OpenDb, which need no lock (see db_mu_).
@@ -401,12 +403,6 @@ class RocksStore final : public Store {
     last_seq_ = seq ? std::stoull(*seq) : 0;
     return Status::Ok();
   }
-
- public:
-  // The older format version found at open, or 0 when it is current.
-  int upgrade_from() const { return upgrade_from_; }
-
- private:
 
   int64_t Now() const {
     if (options_.clock) return options_.clock();

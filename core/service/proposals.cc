@@ -56,7 +56,7 @@ constexpr size_t kMaxRevisionsPerProposal = 200;
 
 std::string ProposalName(int64_t id) { return "proposal " + std::to_string(id); }
 
-domain::Event ProposalEvent(const std::string& type, int64_t actor, const Proposal& p, Json payload) {
+domain::Event ProposalEvent(const std::string& type, int64_t actor, const Proposal& p, const Json& payload) {
   domain::Event e;
   e.type = type;
   e.actor = actor;
@@ -236,10 +236,10 @@ Result<Json> Proposals::SaveWithEvent(store::WriteContext& w, store::ProposalHea
   p.updated_at = w.Now();
   store::SaveProposalHead(w, head);
   NB_ASSIGN_OR_RETURN(Json summary, Summary(w, p));
-  Json payload{{"proposal", summary}};
+  Json payload{{"proposal", std::move(summary)}};
   if (!extra.is_null()) payload.update(extra);
-  w.AppendEvent(ProposalEvent(type, actor, p, std::move(payload)));
-  return summary;
+  w.AppendEvent(ProposalEvent(type, actor, p, payload));
+  return payload;
 }
 
 Result<store::ProposalHead> Proposals::LoadOpen(const store::Reader& r, int64_t id) const {
@@ -365,9 +365,7 @@ void Proposals::AddComment(const User& actor, int64_t id, const Json& body, Done
     c.revision = head->proposal.Current().number;
     c.at = w.Now();
     store::AddComment(w, *head, c);
-    Json comment = domain::ToJson(c);
-    NB_ASSIGN_OR_RETURN(Json summary, SaveWithEvent(w, *head, "comment.added", actor.id, Json{{"comment", comment}}));
-    return Json{{"comment", std::move(comment)}, {"proposal", std::move(summary)}};
+    return SaveWithEvent(w, *head, "comment.added", actor.id, Json{{"comment", domain::ToJson(c)}});
   }, std::move(done));
 }
 
@@ -384,9 +382,7 @@ void Proposals::ResolveComment(const User& actor, int64_t id, int64_t comment_id
     c->resolved = true;
     c->resolved_by = actor.id;
     store::SaveComment(w, id, *c);
-    Json comment = domain::ToJson(*c);
-    NB_ASSIGN_OR_RETURN(Json summary, SaveWithEvent(w, *head, "comment.resolved", actor.id, Json{{"comment", comment}}));
-    return Json{{"comment", std::move(comment)}, {"proposal", std::move(summary)}};
+    return SaveWithEvent(w, *head, "comment.resolved", actor.id, Json{{"comment", domain::ToJson(*c)}});
   }, std::move(done));
 }
 
@@ -425,9 +421,7 @@ void Proposals::AddReview(const User& actor, int64_t id, const Json& body, Done<
     r.revision = p.Current().number;
     r.at = w.Now();
     store::AddReview(w, head, r);
-    Json review = domain::ToJson(r);
-    NB_ASSIGN_OR_RETURN(Json summary, SaveWithEvent(w, head, "review.submitted", actor.id, Json{{"review", review}}));
-    return Json{{"review", std::move(review)}, {"proposal", std::move(summary)}};
+    return SaveWithEvent(w, head, "review.submitted", actor.id, Json{{"review", domain::ToJson(r)}});
   }, std::move(done));
 }
 

@@ -65,8 +65,8 @@ class Proposals {
   Result<Json> ViewOf(const store::Reader& r, int64_t id) const;
   Result<Json> Summary(const store::Reader& r, const domain::Proposal& p) const;
   Result<domain::ReviewStatus> Evaluate(const store::Reader& r, const domain::Proposal& p) const;
-  // Saves the head and appends an event carrying the proposal's new summary,
-  // which it returns.
+  // Saves the head and appends an event whose payload is {"proposal": the new
+  // summary} plus `extra`; returns that payload (a comment's or a review's answer).
   Result<Json> SaveWithEvent(store::WriteContext& w, store::ProposalHead& head, const std::string& type,
                              int64_t actor, Json extra) const;
   Status CheckAddIsNew(const store::Reader& r, const domain::Agreement& a) const;

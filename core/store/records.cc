@@ -13,7 +13,7 @@ constexpr char kDatasetCounter[] = "counter/dataset_revision";
 
 std::string Sep(const std::string& id) { return id + std::string(1, '\0'); }
 
-Result<Json> ParseStored(const std::string& text, const char* what) {
+Result<Json> ParseStored(std::string_view text, const char* what) {
   auto j = domain::ParseJson(text);
   if (!j.ok()) return Status::Internal(std::string("stored ") + what + " is corrupt");
   return std::move(j).value();
@@ -127,7 +127,7 @@ Result<std::vector<Json>> LoadHistory(const Reader& r, const std::string& id) {
   std::vector<Json> out;
   Status err;
   NB_RETURN_IF_ERROR(r.Scan(Table::kAgreementHistory, Sep(id), "", [&](auto, std::string_view v) {
-    auto j = ParseStored(std::string(v), "history entry");
+    auto j = ParseStored(v, "history entry");
     if (!j.ok()) {
       err = j.status();
       return false;
@@ -162,18 +162,17 @@ std::string EncodeHead(const ProposalHead& h) {
 bool IsVersion1Record(const Json& j) { return j.contains("comments") && !j.contains("votes"); }
 
 Result<ProposalHead> DecodeHead(std::string_view text) {
-  NB_ASSIGN_OR_RETURN(Json j, ParseStored(std::string(text), "proposal"));
+  NB_ASSIGN_OR_RETURN(Json j, ParseStored(text, "proposal"));
   if (IsVersion1Record(j)) return Status::Internal("stored proposal is in the version 1 layout");
   ProposalHead h;
   h.comment_count = j.value("comment_count", int64_t{0});
   h.review_count = j.value("review_count", int64_t{0});
-  Json votes = j.contains("votes") ? std::move(j["votes"]) : Json::array();
-  j.erase("votes");
-  NB_ASSIGN_OR_RETURN(h.proposal, domain::ProposalFromJson(j));
-  for (const auto& v : votes) {
-    NB_ASSIGN_OR_RETURN(domain::Review r, domain::ReviewFromJson(v));
-    h.proposal.reviews.push_back(std::move(r));
+  // The inverse of EncodeHead: the latest votes decode as the proposal's reviews.
+  if (j.contains("votes")) {
+    j["reviews"] = std::move(j["votes"]);
+    j.erase("votes");
   }
+  NB_ASSIGN_OR_RETURN(h.proposal, domain::ProposalFromJson(j));
   return h;
 }
 
@@ -183,7 +182,7 @@ Status ForEachChild(const Reader& r, Table t, int64_t proposal_id, const char* w
                     Result<T> (*decode)(const Json&), std::vector<T>& out) {
   Status err;
   NB_RETURN_IF_ERROR(r.Scan(t, ProposalKey(proposal_id), "", [&](auto, std::string_view v) {
-    auto j = ParseStored(std::string(v), what);
+    auto j = ParseStored(v, what);
     auto item = j.ok() ? decode(*j) : Result<T>(j.status());
     if (!item.ok()) {
       err = item.status();
@@ -317,7 +316,7 @@ void SaveUser(WriteContext& w, const domain::User& u) {
 Status ForEachUser(const Reader& r, const std::function<bool(domain::User&&)>& fn) {
   Status err;
   NB_RETURN_IF_ERROR(r.Scan(Table::kUsers, "u/", "", [&](auto, std::string_view v) {
-    auto j = ParseStored(std::string(v), "user");
+    auto j = ParseStored(v, "user");
     if (!j.ok()) {
       err = j.status();
       return false;

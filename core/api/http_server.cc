@@ -66,22 +66,23 @@ void StartWriters(FanOutBatch& batch);
 class WsSession : public stream::StreamSink, public std::enable_shared_from_this<WsSession> {
  public:
   WsSession(tcp::socket&& socket, std::shared_ptr<Shared> shared, stream::StreamAdmission admission)
-      : ws_(std::move(socket)), shared_(std::move(shared)), admission_(std::move(admission)) {
+      : ws_(std::move(socket)), shared_(std::move(shared)), filter_(std::move(admission.filter)) {
     ++shared_->connections;
   }
   ~WsSession() override {
-    if (subscribed_) shared_->stream.hub->Unsubscribe(id_);
+    if (id_ != 0) shared_->stream.hub->Unsubscribe(id_);
     --shared_->connections;
   }
 
-  void Run(http::request<http::string_body> req) {
+  // `since` is only needed until the subscription starts, so it is not a member.
+  void Run(http::request<http::string_body> req, std::optional<uint64_t> since) {
     const auto& h = shared_->stream;
     websocket::stream_base::timeout t{h.handshake_timeout, h.idle_timeout, /*keep_alive_pings=*/true};
     ws_.set_option(t);
     ws_.read_message_max(h.max_client_message);
     ws_.set_option(websocket::stream_base::decorator(
         [](websocket::response_type& res) { res.set(http::field::server, kServerName); }));
-    ws_.async_accept(req, beast::bind_front_handler(&WsSession::OnAccept, shared_from_this()));
+    ws_.async_accept(req, [self = shared_from_this(), since](beast::error_code ec) { self->OnAccept(ec, since); });
   }
 
   // From the hub thread (and from this session for control frames).
@@ -90,9 +91,7 @@ class WsSession : public stream::StreamSink, public std::enable_shared_from_this
       std::lock_guard lk(mu_);
       if (close_pending_) return;
       if (QueuedLocked() + frames.size() > shared_->stream.max_queue) {
-        close_pending_ = true;
-        close_reason_ = "too slow: more than " + std::to_string(shared_->stream.max_queue) +
-                        " messages waiting; resume with since=" + std::to_string(last_sent_seq_);
+        close_pending_ = true;  // DoWrite closes, with the reason
       } else {
         queue_.insert(queue_.end(), frames.begin(), frames.end());
       }
@@ -120,15 +119,12 @@ class WsSession : public stream::StreamSink, public std::enable_shared_from_this
   // the pointer and would read address 0.
   static inline char zero_read_target_ = 0;
 
-  void OnAccept(beast::error_code ec) {
+  void OnAccept(beast::error_code ec, std::optional<uint64_t> since) {
     if (ec) return;
     auto* hub = shared_->stream.hub;
-    id_ = hub->NextSubscriberId();
-    subscribed_ = true;
-    const auto since = admission_.since;
-    const auto filter = admission_.filter;
+    id_ = hub->NextSubscriberId();  // from 1: 0 means "not subscribed"
+    const auto filter = filter_;
     hub->Subscribe(id_, weak_from_this(), filter, since, [&](const stream::SubscribeResult& r) {
-      last_seq_seen_ = r.last_seq;
       return stream::HelloFrame(r, *filter, since);
     });
     WaitForMessage();
@@ -138,7 +134,7 @@ class WsSession : public stream::StreamSink, public std::enable_shared_from_this
   // zero-byte read is pending. Inside it Beast reads frame headers into the
   // stream's own buffer, answers pings, takes the pongs that keep the idle
   // timeout from firing and runs the close handshake; it completes once a
-  // data frame starts. Only then does buffer_ grow, for that one message.
+  // data frame starts. Only then is buffer_ made, for that one message.
   void WaitForMessage() {
     ws_.async_read_some(net::mutable_buffer(&zero_read_target_, 0),
                         beast::bind_front_handler(&WsSession::OnMessageStart, shared_from_this()));
@@ -146,33 +142,33 @@ class WsSession : public stream::StreamSink, public std::enable_shared_from_this
 
   void OnMessageStart(beast::error_code ec, std::size_t) {
     if (ec) return;  // closed, timed out (no pong) or too big: the stream ends
+    buffer_ = std::make_unique<beast::flat_buffer>();
     if (ws_.is_message_done()) return OnMessage({}, 0);  // an empty message
-    ws_.async_read(buffer_, beast::bind_front_handler(&WsSession::OnMessage, shared_from_this()));
+    ws_.async_read(*buffer_, beast::bind_front_handler(&WsSession::OnMessage, shared_from_this()));
   }
 
   void OnMessage(beast::error_code ec, std::size_t) {
     if (ec) return;
-    const std::string text = beast::buffers_to_string(buffer_.data());
-    buffer_.clear();
-    buffer_.shrink_to_fit();  // freed: the next message may never come
+    const std::string text = beast::buffers_to_string(buffer_->data());
+    buffer_.reset();  // freed: the next message may never come
     auto cmd = stream::ParseClientMessage(text);
     const uint64_t seq = shared_->stream.hub->LastSeq();
     stream::FramePtr reply;
     if (!cmd.ok()) {
       reply = stream::ErrorFrame(cmd.status().message(), seq);
     } else if (cmd->op == stream::ClientCommand::Op::kPing) {
-      reply = stream::SubscribedFrame(*admission_.filter, seq);
+      reply = stream::SubscribedFrame(*filter_, seq);
     } else {
       Result<stream::TopicFilter> next =
           cmd->op == stream::ClientCommand::Op::kSubscribe
-              ? admission_.filter->With(cmd->topics)
-              : Result<stream::TopicFilter>(admission_.filter->Without(cmd->topics));
+              ? filter_->With(cmd->topics)
+              : Result<stream::TopicFilter>(filter_->Without(cmd->topics));
       if (!next.ok()) {
         reply = stream::ErrorFrame(next.status().message(), seq);
       } else {
-        admission_.filter = std::make_shared<const stream::TopicFilter>(std::move(next).value());
-        shared_->stream.hub->SetFilter(id_, admission_.filter);
-        reply = stream::SubscribedFrame(*admission_.filter, seq);
+        filter_ = std::make_shared<const stream::TopicFilter>(std::move(next).value());
+        shared_->stream.hub->SetFilter(id_, filter_);
+        reply = stream::SubscribedFrame(*filter_, seq);
       }
     }
     Push({&reply, 1});
@@ -181,11 +177,13 @@ class WsSession : public stream::StreamSink, public std::enable_shared_from_this
 
   void DoWrite() {
     stream::FramePtr next;
+    uint64_t resume_after = 0;
     {
       std::lock_guard lk(mu_);
       if (close_pending_) {
         if (closing_) return;
         closing_ = true;
+        resume_after = last_sent_seq_;
         std::vector<stream::FramePtr>().swap(queue_);
         queue_head_ = 0;
       } else if (QueuedLocked() == 0) {
@@ -197,7 +195,10 @@ class WsSession : public stream::StreamSink, public std::enable_shared_from_this
     }
     if (!next) {
       websocket::close_reason reason(static_cast<websocket::close_code>(stream::kCloseTooSlow));
-      reason.reason = close_reason_.substr(0, 120);
+      // The client resumes after the last event it was sent (those queued
+      // behind it are dropped with the queue).
+      reason.reason = "too slow: more than " + std::to_string(shared_->stream.max_queue) +
+                      " messages waiting; resume with since=" + std::to_string(resume_after);
       ws_.async_close(reason, [self = shared_from_this()](beast::error_code) {});
       return;
     }
@@ -232,13 +233,13 @@ class WsSession : public stream::StreamSink, public std::enable_shared_from_this
     }
   }
 
-  websocket::stream<tcp::socket> ws_;
-  beast::flat_buffer buffer_;  // empty (no memory) except while a message arrives
+  // Without permessage-deflate support (never negotiated here), whose state
+  // Beast would otherwise keep in every stream.
+  websocket::stream<tcp::socket, /*deflateSupported=*/false> ws_;
+  std::unique_ptr<beast::flat_buffer> buffer_;  // only while a message arrives
   std::shared_ptr<Shared> shared_;
-  stream::StreamAdmission admission_;  // filter replaced on (un)subscribe, on the strand
-  uint64_t id_ = 0;
-  bool subscribed_ = false;
-  uint64_t last_seq_seen_ = 0;
+  std::shared_ptr<const stream::TopicFilter> filter_;  // replaced on (un)subscribe, on the strand
+  uint64_t id_ = 0;  // the hub's subscriber id once subscribed
 
   std::mutex mu_;
   // Frames to write, oldest at queue_head_. A vector, unlike a deque,
@@ -248,7 +249,6 @@ class WsSession : public stream::StreamSink, public std::enable_shared_from_this
   bool writing_ = false;                 // GUARDED_BY(mu_): a DoWrite chain is running or about to
   bool close_pending_ = false;           // GUARDED_BY(mu_)
   bool closing_ = false;                 // GUARDED_BY(mu_)
-  std::string close_reason_;             // GUARDED_BY(mu_)
   uint64_t last_sent_seq_ = 0;           // GUARDED_BY(mu_)
 };
 
@@ -363,8 +363,9 @@ class Session : public std::enable_shared_from_this<Session> {
                    keep_alive, version);
     auto admission = hooks.admit(req);
     if (!admission.ok()) return Write(Problem(admission.status()), false, version);
+    const auto since = admission->since;
     std::make_shared<WsSession>(stream_.release_socket(), shared_, std::move(admission).value())
-        ->Run(parser_->release());
+        ->Run(parser_->release(), since);
   }
 
   void Write(HttpResponse r, bool keep_alive, unsigned version, std::optional<size_t> head_length = {}) {

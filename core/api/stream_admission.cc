@@ -29,10 +29,13 @@ Result<stream::StreamAdmission> StreamAdmitter::Admit(const HttpRequest& req) co
   }
   NB_ASSIGN_OR_RETURN(auto since, QueryInt(req, "since"));
   if (since) a.since = static_cast<uint64_t>(*since);
-  NB_ASSIGN_OR_RETURN(auto filter,
-                      stream::TopicFilter::Parse(stream::TopicFilter::SplitList(QueryString(req, "topics")),
-                                                 a.privileged));
-  a.filter = std::make_shared<const stream::TopicFilter>(std::move(filter));
+  const auto topics = stream::TopicFilter::SplitList(QueryString(req, "topics"));
+  if (topics.empty()) {
+    a.filter = stream::TopicFilter::Everything(a.privileged);
+  } else {
+    NB_ASSIGN_OR_RETURN(auto filter, stream::TopicFilter::Parse(topics, a.privileged));
+    a.filter = std::make_shared<const stream::TopicFilter>(std::move(filter));
+  }
   return a;
 }
 

@@ -90,14 +90,14 @@ void EventHub::Deliver(const std::vector<FramePtr>& frames) {
       last_seq_ = f->seq;
     }
     while (ring_.size() > options_.replay_window) ring_.pop_front();
-    for (auto it = subscribers_.begin(); it != subscribers_.end();) {
-      if (auto s = it->second.sink.lock()) {
-        targets.push_back(Target{std::move(s), it->second.filter, it->second.floor});
-        ++it;
-      } else {
-        it = subscribers_.erase(it);  // the connection is gone
-      }
-    }
+    // Gathers the live subscribers and drops those whose connection is gone
+    // (in one pass: erasing from the middle of a deque one by one is quadratic).
+    std::erase_if(subscribers_, [&](const Subscriber& sub) {
+      auto s = sub.sink.lock();
+      if (!s) return true;
+      targets.push_back(Target{std::move(s), sub.filter, sub.floor});
+      return false;
+    });
   }
   // Outside the lock: filtering and queueing per client. Most clients want
   // every frame of the batch: they get the hub's own vector, so the per-client
@@ -159,19 +159,31 @@ SubscribeResult EventHub::Subscribe(uint64_t id, std::weak_ptr<StreamSink> sink,
       if (f->seq > *since && filter->Matches(f->type, f->subjects)) out.push_back(f);
   }
   if (auto s = sink.lock()) s->Push(out);
-  subscribers_[id] = Subscriber{std::move(sink), std::move(filter), floor};
+  Subscriber sub{id, std::move(sink), std::move(filter), floor};
+  // Ids are handed out in order, so this is nearly always the end.
+  auto it = FindLocked(id);
+  if (it != subscribers_.end() && it->id == id)
+    *it = std::move(sub);
+  else
+    subscribers_.insert(it, std::move(sub));
   return r;
+}
+
+std::deque<EventHub::Subscriber>::iterator EventHub::FindLocked(uint64_t id) {
+  return std::lower_bound(subscribers_.begin(), subscribers_.end(), id,
+                          [](const Subscriber& s, uint64_t v) { return s.id < v; });
 }
 
 void EventHub::SetFilter(uint64_t id, std::shared_ptr<const TopicFilter> filter) {
   std::lock_guard lk(mu_);
-  auto it = subscribers_.find(id);
-  if (it != subscribers_.end()) it->second.filter = std::move(filter);
+  auto it = FindLocked(id);
+  if (it != subscribers_.end() && it->id == id) it->filter = std::move(filter);
 }
 
 void EventHub::Unsubscribe(uint64_t id) {
   std::lock_guard lk(mu_);
-  subscribers_.erase(id);
+  auto it = FindLocked(id);
+  if (it != subscribers_.end() && it->id == id) subscribers_.erase(it);
 }
 
 uint64_t EventHub::LastSeq() const {

@@ -1,6 +1,7 @@
 // EventHub's fan-out against a real (empty) store: every sink gets each
 // event once and in order, filters are applied per sink, gone sinks are
-// dropped, and the transport's fan-out scope wraps every delivery.
+// dropped, subscribers are found by id in any order, and the transport's
+// fan-out scope wraps every delivery.
 #include "stream/event_hub.h"
 
 #include <gtest/gtest.h>
@@ -103,6 +104,34 @@ TEST_F(EventHubTest, GoneSinksAreDropped) {
   hub_->Publish({MakeEvent(1, "proposal.created", "1")});
   EXPECT_EQ(kept->Wait(1), (std::vector<uint64_t>{1}));
   EXPECT_EQ(hub_->SubscriberCount(), 1u);
+}
+
+// Subscribers are kept in id order; ids may subscribe out of order (two
+// connections accepted on two threads), and each one is found again by id.
+TEST_F(EventHubTest, SubscribersOutOfIdOrderAreFoundByIdForFilterAndUnsubscribe) {
+  std::vector<std::shared_ptr<RecordingSink>> sinks;
+  for (int i = 0; i < 6; ++i) sinks.push_back(std::make_shared<RecordingSink>());
+  for (uint64_t id : {3, 1, 6, 2, 5, 4}) Subscribe(id, sinks[id - 1], TopicFilter::Everything(false));
+  EXPECT_EQ(hub_->SubscriberCount(), 6u);
+  hub_->SetFilter(5, Filter({"proposal:9"}));
+  hub_->Unsubscribe(2);
+  hub_->Unsubscribe(42);  // unknown: nothing happens
+  EXPECT_EQ(hub_->SubscriberCount(), 5u);
+  hub_->Publish({MakeEvent(1, "proposal.created", "8"), MakeEvent(2, "proposal.created", "9")});
+  for (uint64_t id : {1, 3, 4, 6}) EXPECT_EQ(sinks[id - 1]->Wait(2), (std::vector<uint64_t>{1, 2})) << id;
+  EXPECT_EQ(sinks[4]->Wait(1), (std::vector<uint64_t>{2}));
+  EXPECT_EQ(sinks[1]->Wait(0), (std::vector<uint64_t>{})) << "unsubscribed";
+}
+
+TEST(TopicFilterDefault, ClientsNamingNoTopicShareOneFilterThatMatchesLikeAll) {
+  EXPECT_EQ(TopicFilter::Everything(false), TopicFilter::Everything(false));
+  EXPECT_NE(TopicFilter::Everything(false), TopicFilter::Everything(true));
+  EXPECT_EQ(TopicFilter::Everything(false)->topics(), (std::vector<std::string>{"all"}));
+  const std::map<std::string, std::string> none;
+  EXPECT_TRUE(TopicFilter::Everything(false)->Matches("proposal.created", none));
+  EXPECT_FALSE(TopicFilter::Everything(false)->Matches("user.created", none));
+  EXPECT_TRUE(TopicFilter::Everything(true)->With({"users"})->Matches("user.created", none));
+  EXPECT_FALSE(TopicFilter::Everything(false)->With({"users"}).ok()) << "users needs a moderator";
 }
 
 TEST_F(EventHubTest, FanOutScopeWrapsEachDeliveryUntilRemoved) {

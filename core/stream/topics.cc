@@ -58,6 +58,17 @@ Result<TopicFilter> TopicFilter::Parse(const std::vector<std::string>& topics, b
   return f;
 }
 
+std::shared_ptr<const TopicFilter> TopicFilter::Everything(bool privileged) {
+  static const auto make = [](bool p) {
+    auto f = std::make_shared<TopicFilter>();
+    f->privileged_ = p;
+    f->topics_.push_back("all");
+    return std::shared_ptr<const TopicFilter>(std::move(f));
+  };
+  static const std::shared_ptr<const TopicFilter> plain = make(false), privileged_one = make(true);
+  return privileged ? privileged_one : plain;
+}
+
 Result<TopicFilter> TopicFilter::With(const std::vector<std::string>& more) const {
   std::vector<std::string> all = topics_;
   all.insert(all.end(), more.begin(), more.end());

@@ -11,6 +11,7 @@
 #pragma once
 
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -23,6 +24,9 @@ class TopicFilter {
  public:
   // Parses topics ("all" when empty). `privileged` allows the private ones.
   static Result<TopicFilter> Parse(const std::vector<std::string>& topics, bool privileged);
+  // The filter of a client that names no topics ("all"). Most clients do, so
+  // they share one instance instead of holding thousands of equal copies.
+  static std::shared_ptr<const TopicFilter> Everything(bool privileged);
   // Splits "a,b,c".
   static std::vector<std::string> SplitList(const std::string& csv);
 

@@ -425,6 +425,25 @@ Result<Comment> CommentFromJson(const Json& cj) {
   }
 }
 
+Result<ProposalRevision> RevisionFromJson(const Json& rj) {
+  try {
+    ProposalRevision r;
+    r.number = rj.at("number").get<int>();
+    r.base_revision = rj.at("base_revision").get<int64_t>();
+    if (rj.contains("proposed") && !rj["proposed"].is_null()) {
+      NB_ASSIGN_OR_RETURN(auto a, AgreementFromJson(rj["proposed"], Decode::kStored));
+      r.proposed = std::move(a);
+    }
+    r.rationale = rj.value("rationale", "");
+    r.author = rj.value("author", int64_t{0});
+    r.created_at = rj.value("created_at", int64_t{0});
+    r.votes_valid_from = rj.value("votes_valid_from", r.number);
+    return r;
+  } catch (const Json::exception& e) {
+    return Status::Internal(std::string("stored proposal revision is corrupt: ") + e.what());
+  }
+}
+
 Result<Proposal> ProposalFromJson(const Json& j) {
   // Stored records are ours; a failure here means corruption, reported as such.
   try {
@@ -441,17 +460,7 @@ Result<Proposal> ProposalFromJson(const Json& j) {
     p.created_at = j.value("created_at", int64_t{0});
     p.updated_at = j.value("updated_at", int64_t{0});
     for (const auto& rj : j.at("revisions")) {
-      ProposalRevision r;
-      r.number = rj.at("number").get<int>();
-      r.base_revision = rj.at("base_revision").get<int64_t>();
-      if (!rj.at("proposed").is_null()) {
-        NB_ASSIGN_OR_RETURN(auto a, AgreementFromJson(rj.at("proposed"), Decode::kStored));
-        r.proposed = std::move(a);
-      }
-      r.rationale = rj.value("rationale", "");
-      r.author = rj.value("author", int64_t{0});
-      r.created_at = rj.value("created_at", int64_t{0});
-      r.votes_valid_from = rj.value("votes_valid_from", r.number);
+      NB_ASSIGN_OR_RETURN(ProposalRevision r, RevisionFromJson(rj));
       p.revisions.push_back(std::move(r));
     }
     // A head record (store/records.h) has neither list; a full record has both.

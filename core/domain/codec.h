@@ -41,6 +41,9 @@ Result<Review> ReviewFromJson(const Json& j);  // a stored review
 Json ToJson(const Comment& c);
 Result<Comment> CommentFromJson(const Json& j);  // a stored comment
 Json ToJson(const ProposalRevision& r);
+// A stored revision; one without "proposed" (a head's, see store/records.h)
+// reads as having none.
+Result<ProposalRevision> RevisionFromJson(const Json& j);
 
 Json ToJson(const ReviewStatus& s);
 

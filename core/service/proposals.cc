@@ -56,6 +56,15 @@ constexpr size_t kMaxRevisionsPerProposal = 200;
 
 std::string ProposalName(int64_t id) { return "proposal " + std::to_string(id); }
 
+// Revision `number` of `p` whole, with its proposed agreement (a head's
+// revisions have none). The head lists it, so a missing record is corruption.
+Result<ProposalRevision> LoadRevision(const store::Reader& r, const Proposal& p, int number) {
+  NB_ASSIGN_OR_RETURN(auto rev, store::LoadProposalRevision(r, p.id, number));
+  if (!rev)
+    return Status::Internal(ProposalName(p.id) + " has no stored record of its revision " + std::to_string(number));
+  return std::move(*rev);
+}
+
 domain::Event ProposalEvent(const std::string& type, int64_t actor, const Proposal& p, const Json& payload) {
   domain::Event e;
   e.type = type;
@@ -184,12 +193,11 @@ Result<domain::ReviewStatus> Proposals::Evaluate(const store::Reader& r, const P
   return domain::EvaluateReview(p, rule, *cb, rev, checks);
 }
 
-Result<Json> Proposals::Summary(const store::Reader& r, const Proposal& p) const {
+Result<Json> Proposals::Summary(const store::Reader& r, const store::ProposalHead& head) const {
+  const Proposal& p = head.proposal;
   NB_ASSIGN_OR_RETURN(auto st, Evaluate(r, p));
-  std::string title;
-  if (p.Current().proposed) {
-    title = p.Current().proposed->title;
-  } else {
+  std::string title = head.title;
+  if (title.empty()) {  // a retire proposes no record: the agreement's own title
     NB_ASSIGN_OR_RETURN(auto a, store::LoadAgreement(r, p.agreement_id));
     if (a) title = a->title;
   }
@@ -235,7 +243,7 @@ Result<Json> Proposals::SaveWithEvent(store::WriteContext& w, store::ProposalHea
   Proposal& p = head.proposal;
   p.updated_at = w.Now();
   store::SaveProposalHead(w, head);
-  NB_ASSIGN_OR_RETURN(Json summary, Summary(w, p));
+  NB_ASSIGN_OR_RETURN(Json summary, Summary(w, head));
   Json payload{{"proposal", std::move(summary)}};
   if (!extra.is_null()) payload.update(extra);
   w.AppendEvent(ProposalEvent(type, actor, p, payload));
@@ -295,7 +303,7 @@ void Proposals::Create(const User& actor, const Json& body, Done<Json> done) {
     rev.votes_valid_from = 1;
     rev.author = actor.id;
     rev.created_at = w.Now();
-    p.revisions.push_back(std::move(rev));
+    store::AddRevision(w, head, std::move(rev));
     NB_RETURN_IF_ERROR(SaveWithEvent(w, head, "proposal.created", actor.id, Json()).status());
     QueueProposalJobs(w, config_.jobs, p);
     return View(w, p);  // a new proposal is whole: no comment or review yet
@@ -319,7 +327,7 @@ void Proposals::Revise(const User& actor, int64_t id, const Json& body, Done<Jso
       return Status::TooLarge(ProposalName(id) + " has " + std::to_string(p.revisions.size()) +
                               " revisions, the most one proposal keeps; withdraw it and propose afresh");
     NB_ASSIGN_OR_RETURN(ProposalRevision rev, BuildRevision(w, p.kind, p.agreement_id, body));
-    const ProposalRevision& prev = p.Current();
+    NB_ASSIGN_OR_RETURN(const ProposalRevision prev, LoadRevision(w, p, p.Current().number));
     if (rev.rationale.empty()) rev.rationale = prev.rationale;
     const bool same_content = rev.base_revision == prev.base_revision &&
                               rev.proposed.has_value() == prev.proposed.has_value() &&
@@ -333,7 +341,7 @@ void Proposals::Revise(const User& actor, int64_t id, const Json& body, Done<Jso
     rev.votes_valid_from = same_content && config_.policy.For(p.kind).keep_votes_on_rationale_change
                                ? prev.votes_valid_from
                                : rev.number;
-    p.revisions.push_back(std::move(rev));
+    store::AddRevision(w, head, std::move(rev));
     NB_RETURN_IF_ERROR(SaveWithEvent(w, head, "proposal.revised", actor.id, Json()).status());
     QueueProposalJobs(w, config_.jobs, p);
     return ViewOf(w, id);
@@ -455,7 +463,7 @@ void Proposals::Merge(const User& actor, int64_t id, const Json& body, Done<Json
       for (const auto& m : st.missing) why += (why.empty() ? "" : "; ") + m;
       return Status::PreconditionFailed(ProposalName(id) + " cannot merge yet: " + why);
     }
-    const ProposalRevision& rev = p.Current();
+    NB_ASSIGN_OR_RETURN(const ProposalRevision rev, LoadRevision(w, p, p.Current().number));
     NB_ASSIGN_OR_RETURN(auto current, store::LoadAgreement(w, p.agreement_id));
     Agreement next;
     if (p.kind == ProposalKind::kAdd) {
@@ -516,7 +524,7 @@ void Proposals::Merge(const User& actor, int64_t id, const Json& body, Done<Json
       if (other_id == p.id) continue;
       NB_ASSIGN_OR_RETURN(auto other, store::LoadProposalHead(w, other_id));
       if (!other || !other->proposal.IsOpen()) continue;
-      NB_ASSIGN_OR_RETURN(Json summary, Summary(w, other->proposal));
+      NB_ASSIGN_OR_RETURN(Json summary, Summary(w, *other));
       w.AppendEvent(ProposalEvent("proposal.conflicted", actor.id, other->proposal,
                                   Json{{"proposal", summary}, {"because_of", p.id}}));
     }
@@ -595,7 +603,7 @@ Result<Json> Proposals::List(const ProposalQuery& q) const {
     if (!q.author.empty() && p.author_name != q.author) return true;
     if (!q.agreement.empty() && p.agreement_id != q.agreement) return true;
     if (!q.kind.empty() && q.kind != domain::KindName(p.kind)) return true;
-    auto s = Summary(store_, p);
+    auto s = Summary(store_, head);
     if (!s.ok()) {
       err = s.status();
       return false;
@@ -625,7 +633,7 @@ Result<Json> Proposals::Diff(int64_t id, std::optional<int> revision) const {
   const int n = revision.value_or(p->Current().number);
   if (n < 1 || n > static_cast<int>(p->revisions.size()))
     return Status::NotFound(ProposalName(id) + " has no revision " + std::to_string(n));
-  const ProposalRevision& rev = p->revisions[n - 1];
+  NB_ASSIGN_OR_RETURN(const ProposalRevision rev, LoadRevision(store_, *p, n));
   std::optional<Agreement> base;
   if (rev.base_revision > 0) {
     NB_ASSIGN_OR_RETURN(base, store::LoadAgreementRevision(store_, p->agreement_id, rev.base_revision));

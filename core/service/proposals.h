@@ -63,7 +63,8 @@ class Proposals {
   // The whole proposal as GET shows it; `p` must be whole (store::LoadProposal).
   Result<Json> View(const store::Reader& r, const domain::Proposal& p) const;
   Result<Json> ViewOf(const store::Reader& r, int64_t id) const;
-  Result<Json> Summary(const store::Reader& r, const domain::Proposal& p) const;
+  // The proposal's list entry and event summary; a head is enough.
+  Result<Json> Summary(const store::Reader& r, const store::ProposalHead& head) const;
   Result<domain::ReviewStatus> Evaluate(const store::Reader& r, const domain::Proposal& p) const;
   // Saves the head and appends an event whose payload is {"proposal": the new
   // summary} plus `extra`; returns that payload (a comment's or a review's answer).

@@ -147,13 +147,18 @@ std::string ChildKey(int64_t proposal_id, int64_t id) {
 }
 
 // A head record is the proposal's JSON without "comments" and "reviews", with
-// "votes" (each reviewer's latest) and the two counts. A version 1 record has
-// "comments" and "reviews" and no "votes".
+// "votes" (each reviewer's latest), revisions without "proposed", the title
+// and the two counts. A version 1 record has "comments" and "reviews" and no
+// "votes".
 std::string EncodeHead(const ProposalHead& h) {
   Json j = domain::ToJson(h.proposal);
+  // Only revisions added in this mutation have an agreement here; it is in
+  // their own records.
+  for (auto& rj : j["revisions"]) rj.erase("proposed");
   j.erase("comments");
   j["votes"] = std::move(j["reviews"]);
   j.erase("reviews");
+  j["title"] = h.title;
   j["comment_count"] = h.comment_count;
   j["review_count"] = h.review_count;
   return domain::Dump(j);
@@ -165,6 +170,7 @@ Result<ProposalHead> DecodeHead(std::string_view text) {
   NB_ASSIGN_OR_RETURN(Json j, ParseStored(text, "proposal"));
   if (IsVersion1Record(j)) return Status::Internal("stored proposal is in the version 1 layout");
   ProposalHead h;
+  h.title = j.value("title", "");
   h.comment_count = j.value("comment_count", int64_t{0});
   h.review_count = j.value("review_count", int64_t{0});
   // The inverse of EncodeHead: the latest votes decode as the proposal's reviews.
@@ -223,6 +229,22 @@ Status ForEachProposalHead(const Reader& r, int64_t after_id,
   return err;
 }
 
+void AddRevision(WriteContext& w, ProposalHead& head, domain::ProposalRevision rev) {
+  w.Put(Table::kProposalRevisions, ChildKey(head.proposal.id, rev.number), domain::Dump(domain::ToJson(rev)));
+  head.title = rev.proposed ? rev.proposed->title : std::string();
+  head.proposal.revisions.push_back(std::move(rev));
+}
+
+Result<std::optional<domain::ProposalRevision>> LoadProposalRevision(const Reader& r, int64_t proposal_id,
+                                                                    int number) {
+  if (number < 1) return std::optional<domain::ProposalRevision>();
+  NB_ASSIGN_OR_RETURN(auto v, r.Get(Table::kProposalRevisions, ChildKey(proposal_id, number)));
+  if (!v) return std::optional<domain::ProposalRevision>();
+  NB_ASSIGN_OR_RETURN(Json j, ParseStored(*v, "proposal revision"));
+  NB_ASSIGN_OR_RETURN(auto rev, domain::RevisionFromJson(j));
+  return std::optional<domain::ProposalRevision>(std::move(rev));
+}
+
 void AddComment(WriteContext& w, ProposalHead& head, const domain::Comment& c) {
   SaveComment(w, head.proposal.id, c);
   ++head.comment_count;
@@ -252,6 +274,10 @@ Result<std::optional<domain::Proposal>> LoadProposal(const Reader& r, int64_t id
   if (!head) return std::optional<domain::Proposal>();
   domain::Proposal p = std::move(head->proposal);
   p.reviews.clear();  // the head's latest votes; the history replaces them
+  p.revisions.clear();  // without their agreements; the records are whole
+  NB_RETURN_IF_ERROR(ForEachChild(r, Table::kProposalRevisions, id, "proposal revision",
+                                  &domain::RevisionFromJson, p.revisions));
+  if (p.revisions.empty()) return Status::Internal("stored proposal " + std::to_string(id) + " has no revision record");
   NB_RETURN_IF_ERROR(ForEachChild(r, Table::kReviews, id, "review", &domain::ReviewFromJson, p.reviews));
   NB_RETURN_IF_ERROR(ForEachChild(r, Table::kComments, id, "comment", &domain::CommentFromJson, p.comments));
   return std::optional<domain::Proposal>(std::move(p));
@@ -262,6 +288,8 @@ void SaveProposal(WriteContext& w, const domain::Proposal& p) {
   head.proposal = p;
   head.proposal.comments.clear();
   head.proposal.reviews.clear();
+  head.proposal.revisions.clear();
+  for (const auto& rev : p.revisions) AddRevision(w, head, rev);
   for (const auto& c : p.comments) AddComment(w, head, c);
   for (const auto& r : p.reviews) AddReview(w, head, r);
   SaveProposalHead(w, head);

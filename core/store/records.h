@@ -11,6 +11,7 @@
 //   proposals_by_agreement <agreement id> \0 BE64(proposal id) -> ""
 //   comments              BE64(proposal id) BE64(comment id) -> comment JSON
 //   reviews               BE64(proposal id) BE64(review id) -> review JSON
+//   proposal_revisions    BE64(proposal id) BE64(revision number) -> revision JSON (with its proposed agreement)
 //   users                 u/BE64(id) -> user JSON; name/<name> -> BE64(id)
 //   tokens                h/<sha256 of token> -> token record; u/BE64(user)BE64(token) -> hash
 //   events                BE64(seq) -> event JSON
@@ -65,15 +66,22 @@ void WriteAgreementVersion(WriteContext& w, const domain::Agreement& a, int64_t 
 Result<std::vector<domain::Json>> LoadHistory(const Reader& r, const std::string& id);
 
 // ---- proposals ----
-// A proposal is a head record plus one record per comment and per review, so
-// that a comment or a vote writes a record of its own size instead of
-// rewriting everything said before it.
+// A proposal is a head record plus one record per revision, per comment and
+// per review, so that a comment or a vote writes a record of its own size
+// (and the small head) instead of rewriting everything said before it or the
+// proposed agreement, which with its codings and quotes is most of a proposal.
 //
 // The head holds the proposal without its comments and review history: its
 // `proposal.comments` is empty and `proposal.reviews` holds each reviewer's
-// latest vote (domain::KeepLatestVote), which is all ReviewPolicy counts.
+// latest vote (domain::KeepLatestVote), which is all ReviewPolicy counts. Its
+// `proposal.revisions` are every revision WITHOUT its proposed agreement
+// (`proposed` is empty, as for a retire), except those added by AddRevision
+// in this mutation; whoever needs an agreement loads its revision whole
+// (LoadProposalRevision). `title` is the current revision's proposed title
+// ("" for a retire), for summaries.
 struct ProposalHead {
   domain::Proposal proposal;
+  std::string title;
   int64_t comment_count = 0;
   int64_t review_count = 0;
 };
@@ -82,6 +90,12 @@ void SaveProposalHead(WriteContext& w, const ProposalHead& head);
 // Visits proposal heads in id order starting after `after_id`.
 Status ForEachProposalHead(const Reader& r, int64_t after_id,
                            const std::function<bool(ProposalHead&&)>& fn);
+// Adds a revision (numbered already, with its proposed agreement): its record,
+// and the head's revision list and title. The caller saves the head.
+void AddRevision(WriteContext& w, ProposalHead& head, domain::ProposalRevision rev);
+// One revision whole, with its proposed agreement.
+Result<std::optional<domain::ProposalRevision>> LoadProposalRevision(const Reader& r, int64_t proposal_id,
+                                                                    int number);
 // Adds a comment or a review: its record, and the head's count (and, for a
 // vote, its latest votes). The caller saves the head.
 void AddComment(WriteContext& w, ProposalHead& head, const domain::Comment& c);
@@ -90,10 +104,11 @@ Result<std::optional<domain::Comment>> LoadComment(const Reader& r, int64_t prop
                                                    int64_t comment_id);
 void SaveComment(WriteContext& w, int64_t proposal_id, const domain::Comment& c);  // rewrites it
 
-// The whole proposal: its head with every comment and review, in order.
+// The whole proposal: its head with every revision (whole), comment and
+// review, in order.
 Result<std::optional<domain::Proposal>> LoadProposal(const Reader& r, int64_t id);
-// Writes a whole proposal (head, comments and reviews): for the format
-// upgrade and for tests that set up a large proposal directly.
+// Writes a whole proposal (head, revisions, comments and reviews): for the
+// format upgrade and for tests that set up a large proposal directly.
 void SaveProposal(WriteContext& w, const domain::Proposal& p);
 Result<std::vector<int64_t>> ProposalIdsForAgreement(const Reader& r, const std::string& agreement_id);
 

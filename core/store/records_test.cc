@@ -38,6 +38,7 @@ class RecordsTest : public ::testing::Test {
     ASSERT_TRUE(s.ok()) << s.ToString();
   }
 
+ public:
   static Agreement Make(const std::string& id, int64_t revision, const std::string& title) {
     Agreement a;
     a.id = id;
@@ -188,23 +189,28 @@ domain::Comment Remark(int64_t id, const std::string& text) {
   return c;
 }
 
-domain::Proposal NewProposal(int64_t id, const std::string& agreement) {
-  domain::Proposal p;
-  p.id = id;
-  p.kind = domain::ProposalKind::kRecode;
-  p.agreement_id = agreement;
-  p.author = 1;
-  p.revisions.emplace_back();
-  return p;
+// A head of a new recode proposal with its first revision (proposing a
+// record titled "Proposed <agreement>").
+ProposalHead NewHead(WriteContext& w, int64_t id, const std::string& agreement) {
+  ProposalHead head;
+  head.proposal.id = id;
+  head.proposal.kind = domain::ProposalKind::kRecode;
+  head.proposal.agreement_id = agreement;
+  head.proposal.author = 1;
+  domain::ProposalRevision rev;
+  rev.proposed = RecordsTest::Make(agreement, 2, "Proposed " + agreement);
+  rev.rationale = "why";
+  AddRevision(w, head, std::move(rev));
+  return head;
 }
 
-// Comments and reviews are records of their own: a proposal's head holds each
+// Revisions, comments and reviews are records of their own: a proposal's head
+// holds its revisions without their agreements, the current title, each
 // reviewer's latest vote and the counts; LoadProposal puts the whole back together.
-TEST_F(RecordsTest, AProposalIsAHeadWithCommentAndReviewRecords) {
+TEST_F(RecordsTest, AProposalIsAHeadWithRevisionCommentAndReviewRecords) {
   using domain::Verdict;
   Write([](WriteContext& w) {
-    ProposalHead head;
-    head.proposal = NewProposal(7, "aa");
+    ProposalHead head = NewHead(w, 7, "aa");
     AddReview(w, head, Vote(1, 5, Verdict::kRequestChanges, "too short"));
     AddComment(w, head, Remark(1, "which paragraph?"));
     AddReview(w, head, Vote(2, 6, Verdict::kApprove, "fine"));
@@ -222,6 +228,16 @@ TEST_F(RecordsTest, AProposalIsAHeadWithCommentAndReviewRecords) {
   std::vector<int64_t> latest;
   for (const auto& r : (*head)->proposal.reviews) latest.push_back(r.id);
   EXPECT_EQ(latest, (std::vector<int64_t>{3, 2}));  // 5's latest (in 5's place), then 6's
+  ASSERT_EQ((*head)->proposal.revisions.size(), 1u);
+  EXPECT_FALSE((*head)->proposal.revisions[0].proposed) << "the agreement is not in the head";
+  EXPECT_EQ((*head)->proposal.revisions[0].rationale, "why");
+  EXPECT_EQ((*head)->title, "Proposed aa");
+  auto rev = LoadProposalRevision(*store_, 7, 1);
+  ASSERT_TRUE(rev.ok() && rev->has_value()) << rev.status().ToString();
+  ASSERT_TRUE((*rev)->proposed);
+  EXPECT_EQ((*rev)->proposed->title, "Proposed aa");
+  EXPECT_FALSE(LoadProposalRevision(*store_, 7, 2)->has_value());
+  EXPECT_FALSE(LoadProposalRevision(*store_, 8, 1)->has_value());
 
   auto whole = LoadProposal(*store_, 7);
   ASSERT_TRUE(whole.ok() && whole->has_value());
@@ -230,6 +246,9 @@ TEST_F(RecordsTest, AProposalIsAHeadWithCommentAndReviewRecords) {
   EXPECT_EQ(texts, (std::vector<std::string>{"too short", "fine", "better now", "a remark, not a vote"}));
   ASSERT_EQ((*whole)->comments.size(), 2u);
   EXPECT_EQ((*whole)->comments[1].text, "paragraph 3");
+  ASSERT_EQ((*whole)->revisions.size(), 1u);
+  ASSERT_TRUE((*whole)->revisions[0].proposed);
+  EXPECT_EQ((*whole)->revisions[0].proposed->title, "Proposed aa");
 
   // A comment is rewritten in place; another proposal's records stay apart.
   Write([](WriteContext& w) -> Status {
@@ -238,8 +257,7 @@ TEST_F(RecordsTest, AProposalIsAHeadWithCommentAndReviewRecords) {
     if (!c) return Status::NotFound("comment 2");
     c->resolved = true;
     SaveComment(w, 7, *c);
-    ProposalHead other;
-    other.proposal = NewProposal(8, "aa");
+    ProposalHead other = NewHead(w, 8, "aa");
     AddComment(w, other, Remark(3, "elsewhere"));
     SaveProposalHead(w, other);
     return Status::Ok();

@@ -48,8 +48,9 @@ enum class Table : int {
   kTokens,
   kEvents,
   kJobs,
-  kComments,  // since format version 2: a proposal's comments and reviews are
-  kReviews,   // records of their own, not part of the proposal record
+  kComments,  // since format version 2: a proposal's comments, reviews and
+  kReviews,   // revisions (with their proposed agreements) are records of
+  kProposalRevisions,  // their own, not part of the proposal record
   kCount
 };
 const char* TableName(Table t);

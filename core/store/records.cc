@@ -1,5 +1,6 @@
 #include "store/records.h"
 
+#include <array>
 #include <nlohmann/json.hpp>
 
 namespace normbase::store {
@@ -202,16 +203,64 @@ Status ForEachChild(const Reader& r, Table t, int64_t proposal_id, const char* w
 
 }  // namespace
 
+namespace {
+
+// Decoding a head is most of what loading it costs (the JSON parser allocates
+// per field), and the committer loads the same few heads again and again: a
+// burst of comments on one proposal, or a vote after a comment. So each
+// thread remembers the heads it decoded or encoded last, with the exact bytes
+// they stand for; a hit is only taken when the stored bytes are those bytes,
+// which makes it the same as decoding them. (A head saved by a mutation that
+// was then rolled back is simply never matched.)
+class HeadMemo {
+ public:
+  static HeadMemo& OfThisThread() {
+    thread_local HeadMemo memo;
+    return memo;
+  }
+  const ProposalHead* Find(int64_t id, std::string_view text) const {
+    const Entry& e = slots_[Slot(id)];
+    return e.id == id && e.text == text ? &e.head : nullptr;
+  }
+  // `head` as decoding `text` gives it back: what EncodeHead does not keep
+  // (the agreements of revisions added in this mutation) is dropped.
+  void Remember(int64_t id, std::string text, const ProposalHead& head) {
+    Entry& e = slots_[Slot(id)];
+    e.id = id;
+    e.text = std::move(text);
+    e.head = head;
+    e.head.proposal.comments.clear();
+    for (auto& rev : e.head.proposal.revisions) rev.proposed.reset();
+  }
+
+ private:
+  static constexpr size_t kSlots = 64;  // about 64 × (2 × a head of ~0.5 KB) per thread
+  struct Entry {
+    int64_t id = 0;  // 0: empty (proposal ids start at 1)
+    std::string text;
+    ProposalHead head;
+  };
+  static size_t Slot(int64_t id) { return static_cast<uint64_t>(id) % kSlots; }
+  std::array<Entry, kSlots> slots_;
+};
+
+}  // namespace
+
 Result<std::optional<ProposalHead>> LoadProposalHead(const Reader& r, int64_t id) {
   NB_ASSIGN_OR_RETURN(auto v, r.Get(Table::kProposals, ProposalKey(id)));
   if (!v) return std::optional<ProposalHead>();
+  HeadMemo& memo = HeadMemo::OfThisThread();
+  if (const ProposalHead* known = memo.Find(id, *v)) return std::optional<ProposalHead>(*known);
   NB_ASSIGN_OR_RETURN(ProposalHead h, DecodeHead(*v));
+  memo.Remember(id, std::move(*v), h);
   return std::optional<ProposalHead>(std::move(h));
 }
 
 void SaveProposalHead(WriteContext& w, const ProposalHead& head) {
   const domain::Proposal& p = head.proposal;
-  w.Put(Table::kProposals, ProposalKey(p.id), EncodeHead(head));
+  std::string text = EncodeHead(head);
+  w.Put(Table::kProposals, ProposalKey(p.id), text);
+  HeadMemo::OfThisThread().Remember(p.id, std::move(text), head);
   w.Put(Table::kProposalsByAgreement, Sep(p.agreement_id) + ProposalKey(p.id), "");
 }
 

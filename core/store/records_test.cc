@@ -270,6 +270,49 @@ TEST_F(RecordsTest, AProposalIsAHeadWithRevisionCommentAndReviewRecords) {
   EXPECT_EQ((*LoadProposal(*store_, 8))->comments.size(), 1u);
 }
 
+// The committer remembers the heads it saved (LoadProposalHead then skips
+// decoding them): what it remembers must be exactly what the bytes decode to,
+// including after a revision with its agreement was added in the same mutation.
+TEST_F(RecordsTest, AHeadRememberedFromItsSaveIsWhatItsBytesDecodeTo) {
+  using domain::Verdict;
+  Write([](WriteContext& w) {
+    ProposalHead head = NewHead(w, 9, "aa");
+    AddReview(w, head, Vote(1, 5, Verdict::kApprove, "fine"));
+    AddComment(w, head, Remark(1, "a remark"));
+    head.proposal.updated_at = 1234;
+    SaveProposalHead(w, head);
+    return Status::Ok();
+  });
+  auto snapshot = [](const ProposalHead& h) {
+    return Json{{"proposal", domain::ToJson(h.proposal)},
+                {"title", h.title},
+                {"comments", h.comment_count},
+                {"reviews", h.review_count}};
+  };
+  for (int round = 0; round < 2; ++round) {
+    Json remembered;
+    Write([&](WriteContext& w) -> Status {  // on the committer thread, which saved it
+      NB_ASSIGN_OR_RETURN(auto h, LoadProposalHead(w, 9));
+      if (!h) return Status::NotFound("proposal 9");
+      remembered = snapshot(*h);
+      return Status::Ok();
+    });
+    // This thread has not seen these bytes: it decodes them.
+    auto fresh = LoadProposalHead(*store_, 9);
+    ASSERT_TRUE(fresh.ok() && fresh->has_value());
+    EXPECT_EQ(remembered, snapshot(**fresh)) << "round " << round;
+    EXPECT_TRUE(remembered["proposal"]["revisions"][0]["proposed"].is_null());
+    EXPECT_EQ(remembered["title"], "Proposed aa");
+    // The next round reads a head saved by a vote on a loaded head, not by a creation.
+    Write([&](WriteContext& w) -> Status {
+      NB_ASSIGN_OR_RETURN(auto h, LoadProposalHead(w, 9));
+      AddReview(w, *h, Vote(2 + round, 6, domain::Verdict::kRequestChanges, "not yet"));
+      SaveProposalHead(w, *h);
+      return Status::Ok();
+    });
+  }
+}
+
 TEST_F(RecordsTest, DatasetRevisionsCountFromZero) {
   EXPECT_EQ(*DatasetRevision(*store_), 0);
   Write([](WriteContext& w) -> Status {

@@ -82,7 +82,9 @@ class WsSession : public stream::StreamSink, public std::enable_shared_from_this
     ws_.read_message_max(h.max_client_message);
     ws_.set_option(websocket::stream_base::decorator(
         [](websocket::response_type& res) { res.set(http::field::server, kServerName); }));
-    ws_.async_accept(req, [self = shared_from_this(), since](beast::error_code ec) { self->OnAccept(ec, since); });
+    ws_.async_accept(req, [self = shared_from_this(), since](beast::error_code ec) {
+      self->OnAccept(ec, since);
+    });
   }
 
   // From the hub thread (and from this session for control frames).
@@ -239,7 +241,7 @@ class WsSession : public stream::StreamSink, public std::enable_shared_from_this
   std::unique_ptr<beast::flat_buffer> buffer_;  // only while a message arrives
   std::shared_ptr<Shared> shared_;
   std::shared_ptr<const stream::TopicFilter> filter_;  // replaced on (un)subscribe, on the strand
-  uint64_t id_ = 0;  // the hub's subscriber id once subscribed
+  uint64_t id_ = 0;                                    // the hub's subscriber id once subscribed
 
   std::mutex mu_;
   // Frames to write, oldest at queue_head_. A vector, unlike a deque,

@@ -208,8 +208,11 @@ Result<std::string> Jobs::BuildInput(const Job& job) const {
     NB_ASSIGN_OR_RETURN(auto head, store::LoadProposalHead(r, job.proposal));
     if (!head) return Status::NotFound("proposal " + std::to_string(job.proposal) + " does not exist");
     const domain::Proposal* p = &head->proposal;
-    NB_ASSIGN_OR_RETURN(auto whole, store::LoadProposalRevision(r, job.proposal, static_cast<int>(job.revision)));
-    if (!whole) return Status::NotFound("proposal revision " + std::to_string(job.revision) + " does not exist");
+    NB_ASSIGN_OR_RETURN(
+        auto whole, store::LoadProposalRevision(r, job.proposal, static_cast<int>(job.revision)));
+    if (!whole)
+      return Status::NotFound("proposal revision " + std::to_string(job.revision) +
+                              " does not exist");
     const domain::ProposalRevision* rev = &*whole;
     in["proposal"] = Json{{"id", p->id},
                           {"kind", domain::KindName(p->kind)},
@@ -279,7 +282,8 @@ Result<std::string> Jobs::BuildInput(const Job& job) const {
     NB_RETURN_IF_ERROR(store::ForEachProposalHead(r, 0, [&](store::ProposalHead&& head) {
       domain::Proposal& p = head.proposal;
       if (p.status == domain::ProposalStatus::kWithdrawn) return true;
-      if (p.kind != domain::ProposalKind::kRecode && p.kind != domain::ProposalKind::kAdd) return true;
+      if (p.kind != domain::ProposalKind::kRecode && p.kind != domain::ProposalKind::kAdd)
+        return true;
       // A merged proposal IS the dataset's coding: counting it twice would inflate agreement.
       if (p.status == domain::ProposalStatus::kMerged) return true;
       candidates.push_back(std::move(p));
@@ -288,10 +292,11 @@ Result<std::string> Jobs::BuildInput(const Job& job) const {
     for (const auto& p : candidates) {
       NB_ASSIGN_OR_RETURN(auto cur, store::LoadProposalRevision(r, p.id, p.Current().number));
       if (!cur || !cur->proposed) continue;
-      by_agreement[p.agreement_id].push_back(Json{{"agreement_id", p.agreement_id},
-                                                  {"coder", p.author_name},
-                                                  {"source", "proposal:" + std::to_string(p.id)},
-                                                  {"codings", domain::CodingsToJson(cur->proposed->codings)}});
+      by_agreement[p.agreement_id].push_back(
+          Json{{"agreement_id", p.agreement_id},
+               {"coder", p.author_name},
+               {"source", "proposal:" + std::to_string(p.id)},
+               {"codings", domain::CodingsToJson(cur->proposed->codings)}});
     }
     Json codings = Json::array();
     for (auto& [id, list] : by_agreement)

@@ -61,7 +61,8 @@ std::string ProposalName(int64_t id) { return "proposal " + std::to_string(id); 
 Result<ProposalRevision> LoadRevision(const store::Reader& r, const Proposal& p, int number) {
   NB_ASSIGN_OR_RETURN(auto rev, store::LoadProposalRevision(r, p.id, number));
   if (!rev)
-    return Status::Internal(ProposalName(p.id) + " has no stored record of its revision " + std::to_string(number));
+    return Status::Internal(ProposalName(p.id) + " has no stored record of its revision " +
+                            std::to_string(number));
   return std::move(*rev);
 }
 

@@ -279,13 +279,15 @@ Status ForEachProposalHead(const Reader& r, int64_t after_id,
 }
 
 void AddRevision(WriteContext& w, ProposalHead& head, domain::ProposalRevision rev) {
-  w.Put(Table::kProposalRevisions, ChildKey(head.proposal.id, rev.number), domain::Dump(domain::ToJson(rev)));
+  w.Put(Table::kProposalRevisions, ChildKey(head.proposal.id, rev.number),
+        domain::Dump(domain::ToJson(rev)));
   head.title = rev.proposed ? rev.proposed->title : std::string();
   head.proposal.revisions.push_back(std::move(rev));
 }
 
-Result<std::optional<domain::ProposalRevision>> LoadProposalRevision(const Reader& r, int64_t proposal_id,
-                                                                    int number) {
+Result<std::optional<domain::ProposalRevision>> LoadProposalRevision(const Reader& r,
+                                                                     int64_t proposal_id,
+                                                                     int number) {
   if (number < 1) return std::optional<domain::ProposalRevision>();
   NB_ASSIGN_OR_RETURN(auto v, r.Get(Table::kProposalRevisions, ChildKey(proposal_id, number)));
   if (!v) return std::optional<domain::ProposalRevision>();
@@ -326,7 +328,8 @@ Result<std::optional<domain::Proposal>> LoadProposal(const Reader& r, int64_t id
   p.revisions.clear();  // without their agreements; the records are whole
   NB_RETURN_IF_ERROR(ForEachChild(r, Table::kProposalRevisions, id, "proposal revision",
                                   &domain::RevisionFromJson, p.revisions));
-  if (p.revisions.empty()) return Status::Internal("stored proposal " + std::to_string(id) + " has no revision record");
+  if (p.revisions.empty())
+    return Status::Internal("stored proposal " + std::to_string(id) + " has no revision record");
   NB_RETURN_IF_ERROR(ForEachChild(r, Table::kReviews, id, "review", &domain::ReviewFromJson, p.reviews));
   NB_RETURN_IF_ERROR(ForEachChild(r, Table::kComments, id, "comment", &domain::CommentFromJson, p.comments));
   return std::optional<domain::Proposal>(std::move(p));

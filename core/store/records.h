@@ -11,8 +11,8 @@
 //   proposals_by_agreement <agreement id> \0 BE64(proposal id) -> ""
 //   comments              BE64(proposal id) BE64(comment id) -> comment JSON
 //   reviews               BE64(proposal id) BE64(review id) -> review JSON
-//   proposal_revisions    BE64(proposal id) BE64(revision number) -> revision JSON (with its proposed agreement)
-//   users                 u/BE64(id) -> user JSON; name/<name> -> BE64(id)
+//   proposal_revisions    BE64(proposal id) BE64(revision number) -> revision JSON (with its
+//   proposed agreement) users                 u/BE64(id) -> user JSON; name/<name> -> BE64(id)
 //   tokens                h/<sha256 of token> -> token record; u/BE64(user)BE64(token) -> hash
 //   events                BE64(seq) -> event JSON
 #pragma once
@@ -94,8 +94,9 @@ Status ForEachProposalHead(const Reader& r, int64_t after_id,
 // and the head's revision list and title. The caller saves the head.
 void AddRevision(WriteContext& w, ProposalHead& head, domain::ProposalRevision rev);
 // One revision whole, with its proposed agreement.
-Result<std::optional<domain::ProposalRevision>> LoadProposalRevision(const Reader& r, int64_t proposal_id,
-                                                                    int number);
+Result<std::optional<domain::ProposalRevision>> LoadProposalRevision(const Reader& r,
+                                                                     int64_t proposal_id,
+                                                                     int number);
 // Adds a comment or a review: its record, and the head's count (and, for a
 // vote, its latest votes). The caller saves the head.
 void AddComment(WriteContext& w, ProposalHead& head, const domain::Comment& c);

@@ -48,8 +48,8 @@ enum class Table : int {
   kTokens,
   kEvents,
   kJobs,
-  kComments,  // since format version 2: a proposal's comments, reviews and
-  kReviews,   // revisions (with their proposed agreements) are records of
+  kComments,           // since format version 2: a proposal's comments, reviews and
+  kReviews,            // revisions (with their proposed agreements) are records of
   kProposalRevisions,  // their own, not part of the proposal record
   kCount
 };

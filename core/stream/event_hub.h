@@ -118,7 +118,7 @@ class EventHub {
   uint64_t last_seq_ = 0;                      // GUARDED_BY(mu_)
   // In id order. A deque, not a map: with ten thousand idle clients a tree
   // node per subscriber (twice the entry) is memory the target counts.
-  std::deque<Subscriber> subscribers_;         // GUARDED_BY(mu_)
+  std::deque<Subscriber> subscribers_;  // GUARDED_BY(mu_)
 
   std::mutex inbox_mu_;
   std::condition_variable inbox_cv_;

@@ -111,14 +111,16 @@ TEST_F(EventHubTest, GoneSinksAreDropped) {
 TEST_F(EventHubTest, SubscribersOutOfIdOrderAreFoundByIdForFilterAndUnsubscribe) {
   std::vector<std::shared_ptr<RecordingSink>> sinks;
   for (int i = 0; i < 6; ++i) sinks.push_back(std::make_shared<RecordingSink>());
-  for (uint64_t id : {3, 1, 6, 2, 5, 4}) Subscribe(id, sinks[id - 1], TopicFilter::Everything(false));
+  for (uint64_t id : {3, 1, 6, 2, 5, 4})
+    Subscribe(id, sinks[id - 1], TopicFilter::Everything(false));
   EXPECT_EQ(hub_->SubscriberCount(), 6u);
   hub_->SetFilter(5, Filter({"proposal:9"}));
   hub_->Unsubscribe(2);
   hub_->Unsubscribe(42);  // unknown: nothing happens
   EXPECT_EQ(hub_->SubscriberCount(), 5u);
   hub_->Publish({MakeEvent(1, "proposal.created", "8"), MakeEvent(2, "proposal.created", "9")});
-  for (uint64_t id : {1, 3, 4, 6}) EXPECT_EQ(sinks[id - 1]->Wait(2), (std::vector<uint64_t>{1, 2})) << id;
+  for (uint64_t id : {1, 3, 4, 6})
+    EXPECT_EQ(sinks[id - 1]->Wait(2), (std::vector<uint64_t>{1, 2})) << id;
   EXPECT_EQ(sinks[4]->Wait(1), (std::vector<uint64_t>{2}));
   EXPECT_EQ(sinks[1]->Wait(0), (std::vector<uint64_t>{})) << "unsubscribed";
 }

@@ -42,8 +42,7 @@ const char* TableName(Table t) {
     case Table::kJobs: return "jobs";
     case Table::kComments: return "comments";
     case Table::kReviews: return "reviews";
-    case Table::kProposalRevisions:
-      return "proposal_revisions";
+    case Table::kProposalRevisions: return "proposal_revisions";
     case Table::kCount: break;
   }
   return "?";

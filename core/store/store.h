@@ -48,9 +48,11 @@ enum class Table : int {
   kTokens,
   kEvents,
   kJobs,
-  kComments,           // since format version 2: a proposal's comments, reviews and
-  kReviews,            // revisions (with their proposed agreements) are records of
-  kProposalRevisions,  // their own, not part of the proposal record
+  // Since format version 2 a proposal's comments, reviews and revisions (with
+  // their proposed agreements) are records of their own, not part of it.
+  kComments,
+  kReviews,
+  kProposalRevisions,
   kCount
 };
 const char* TableName(Table t);

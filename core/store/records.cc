@@ -1,6 +1,7 @@
 #include "store/records.h"
 
 #include <array>
+#include <functional>
 #include <nlohmann/json.hpp>
 
 namespace normbase::store {
@@ -18,6 +19,70 @@ Result<Json> ParseStored(std::string_view text, const char* what) {
   auto j = domain::ParseJson(text);
   if (!j.ok()) return Status::Internal(std::string("stored ") + what + " is corrupt");
   return std::move(j).value();
+}
+
+// Decoding a stored record is most of what loading it costs (the JSON parser
+// allocates per field), and the same few records are loaded again and again:
+// the committer loads the head it saved for the previous comment on the same
+// proposal, and every request of a client loads its token and its user. So
+// each thread remembers the records of each kind it decoded (heads: also
+// saved) last, with the exact bytes they stand for, and takes one only when
+// the stored bytes are those bytes. That is the same as decoding them, however
+// the record changed meanwhile: a revoked token or a disabled user has other
+// bytes, and a head saved by a mutation that was then rolled back is never
+// matched.
+template <typename T>
+class DecodeMemo {
+ public:
+  static DecodeMemo& OfThisThread() {
+    thread_local DecodeMemo memo;
+    return memo;
+  }
+  const T* Find(std::string_view key, std::string_view text) const {
+    const Entry& e = slots_[Slot(key)];
+    return e.used && e.key == key && e.text == text ? &e.value : nullptr;
+  }
+  void Remember(std::string_view key, std::string text, T value) {
+    Entry& e = slots_[Slot(key)];
+    e.used = true;
+    e.key.assign(key);
+    e.text = std::move(text);
+    e.value = std::move(value);
+  }
+
+ private:
+  static constexpr size_t kSlots = 64;  // per kind and thread: records of well under 1 KB
+  struct Entry {
+    bool used = false;
+    std::string key;
+    std::string text;
+    T value;
+  };
+  static size_t Slot(std::string_view key) { return std::hash<std::string_view>{}(key) % kSlots; }
+  std::array<Entry, kSlots> slots_;
+};
+
+// The record at `key` in `t`, decoded, through this thread's memo.
+template <typename T>
+Result<std::optional<T>> LoadDecoded(const Reader& r, Table t, const std::string& key,
+                                     Result<T> (*decode)(std::string_view)) {
+  NB_ASSIGN_OR_RETURN(auto v, r.Get(t, key));
+  if (!v) return std::optional<T>();
+  DecodeMemo<T>& memo = DecodeMemo<T>::OfThisThread();
+  if (const T* known = memo.Find(key, *v)) return std::optional<T>(*known);
+  NB_ASSIGN_OR_RETURN(T value, decode(*v));
+  memo.Remember(key, std::move(*v), value);
+  return std::optional<T>(std::move(value));
+}
+
+Result<domain::User> DecodeUser(std::string_view text) {
+  NB_ASSIGN_OR_RETURN(Json j, ParseStored(text, "user"));
+  return domain::UserFromJson(j);
+}
+
+Result<domain::TokenRecord> DecodeToken(std::string_view text) {
+  NB_ASSIGN_OR_RETURN(Json j, ParseStored(text, "token"));
+  return domain::TokenRecordFromJson(j);
 }
 
 Result<std::optional<domain::Agreement>> DecodeAgreement(const std::optional<std::string>& v) {
@@ -203,65 +268,22 @@ Status ForEachChild(const Reader& r, Table t, int64_t proposal_id, const char* w
 
 }  // namespace
 
-namespace {
-
-// Decoding a head is most of what loading it costs (the JSON parser allocates
-// per field), and the committer loads the same few heads again and again: a
-// burst of comments on one proposal, or a vote after a comment. So each
-// thread remembers the heads it decoded or encoded last, with the exact bytes
-// they stand for; a hit is only taken when the stored bytes are those bytes,
-// which makes it the same as decoding them. (A head saved by a mutation that
-// was then rolled back is simply never matched.)
-class HeadMemo {
- public:
-  static HeadMemo& OfThisThread() {
-    thread_local HeadMemo memo;
-    return memo;
-  }
-  const ProposalHead* Find(int64_t id, std::string_view text) const {
-    const Entry& e = slots_[Slot(id)];
-    return e.id == id && e.text == text ? &e.head : nullptr;
-  }
-  // `head` as decoding `text` gives it back: what EncodeHead does not keep
-  // (the agreements of revisions added in this mutation) is dropped.
-  void Remember(int64_t id, std::string text, const ProposalHead& head) {
-    Entry& e = slots_[Slot(id)];
-    e.id = id;
-    e.text = std::move(text);
-    e.head = head;
-    e.head.proposal.comments.clear();
-    for (auto& rev : e.head.proposal.revisions) rev.proposed.reset();
-  }
-
- private:
-  static constexpr size_t kSlots = 64;  // about 64 × (2 × a head of ~0.5 KB) per thread
-  struct Entry {
-    int64_t id = 0;  // 0: empty (proposal ids start at 1)
-    std::string text;
-    ProposalHead head;
-  };
-  static size_t Slot(int64_t id) { return static_cast<uint64_t>(id) % kSlots; }
-  std::array<Entry, kSlots> slots_;
-};
-
-}  // namespace
-
 Result<std::optional<ProposalHead>> LoadProposalHead(const Reader& r, int64_t id) {
-  NB_ASSIGN_OR_RETURN(auto v, r.Get(Table::kProposals, ProposalKey(id)));
-  if (!v) return std::optional<ProposalHead>();
-  HeadMemo& memo = HeadMemo::OfThisThread();
-  if (const ProposalHead* known = memo.Find(id, *v)) return std::optional<ProposalHead>(*known);
-  NB_ASSIGN_OR_RETURN(ProposalHead h, DecodeHead(*v));
-  memo.Remember(id, std::move(*v), h);
-  return std::optional<ProposalHead>(std::move(h));
+  return LoadDecoded<ProposalHead>(r, Table::kProposals, ProposalKey(id), &DecodeHead);
 }
 
 void SaveProposalHead(WriteContext& w, const ProposalHead& head) {
   const domain::Proposal& p = head.proposal;
   std::string text = EncodeHead(head);
   w.Put(Table::kProposals, ProposalKey(p.id), text);
-  HeadMemo::OfThisThread().Remember(p.id, std::move(text), head);
   w.Put(Table::kProposalsByAgreement, Sep(p.agreement_id) + ProposalKey(p.id), "");
+  // The committer loads this head again for the next comment or vote on the
+  // proposal: remember it as decoding `text` would give it back, without what
+  // EncodeHead leaves out (agreements of revisions added in this mutation).
+  ProposalHead as_stored = head;
+  as_stored.proposal.comments.clear();
+  for (auto& rev : as_stored.proposal.revisions) rev.proposed.reset();
+  DecodeMemo<ProposalHead>::OfThisThread().Remember(ProposalKey(p.id), std::move(text), std::move(as_stored));
 }
 
 Status ForEachProposalHead(const Reader& r, int64_t after_id,
@@ -375,11 +397,7 @@ Result<std::vector<int64_t>> ProposalIdsForAgreement(const Reader& r, const std:
 }
 
 Result<std::optional<domain::User>> LoadUser(const Reader& r, int64_t id) {
-  NB_ASSIGN_OR_RETURN(auto v, r.Get(Table::kUsers, "u/" + EncodeU64(static_cast<uint64_t>(id))));
-  if (!v) return std::optional<domain::User>();
-  NB_ASSIGN_OR_RETURN(Json j, ParseStored(*v, "user"));
-  NB_ASSIGN_OR_RETURN(auto u, domain::UserFromJson(j));
-  return std::optional<domain::User>(std::move(u));
+  return LoadDecoded<domain::User>(r, Table::kUsers, "u/" + EncodeU64(static_cast<uint64_t>(id)), &DecodeUser);
 }
 
 Result<std::optional<domain::User>> FindUserByName(const Reader& r, const std::string& name) {
@@ -396,12 +414,7 @@ void SaveUser(WriteContext& w, const domain::User& u) {
 Status ForEachUser(const Reader& r, const std::function<bool(domain::User&&)>& fn) {
   Status err;
   NB_RETURN_IF_ERROR(r.Scan(Table::kUsers, "u/", "", [&](auto, std::string_view v) {
-    auto j = ParseStored(v, "user");
-    if (!j.ok()) {
-      err = j.status();
-      return false;
-    }
-    auto u = domain::UserFromJson(*j);
+    auto u = DecodeUser(v);
     if (!u.ok()) {
       err = u.status();
       return false;
@@ -412,11 +425,7 @@ Status ForEachUser(const Reader& r, const std::function<bool(domain::User&&)>& f
 }
 
 Result<std::optional<domain::TokenRecord>> LoadTokenByHash(const Reader& r, const std::string& hash) {
-  NB_ASSIGN_OR_RETURN(auto v, r.Get(Table::kTokens, "h/" + hash));
-  if (!v) return std::optional<domain::TokenRecord>();
-  NB_ASSIGN_OR_RETURN(Json j, ParseStored(*v, "token"));
-  NB_ASSIGN_OR_RETURN(auto t, domain::TokenRecordFromJson(j));
-  return std::optional<domain::TokenRecord>(std::move(t));
+  return LoadDecoded<domain::TokenRecord>(r, Table::kTokens, "h/" + hash, &DecodeToken);
 }
 
 void SaveToken(WriteContext& w, const std::string& hash, const domain::TokenRecord& t) {

@@ -313,6 +313,36 @@ TEST_F(RecordsTest, AHeadRememberedFromItsSaveIsWhatItsBytesDecodeTo) {
   }
 }
 
+// Tokens and users are loaded on every request through the same memo: a
+// revoked token or a disabled user must be seen at the very next load.
+TEST_F(RecordsTest, ARevokedTokenAndADisabledUserAreSeenAtTheNextLoad) {
+  domain::User u;
+  u.id = 4;
+  u.name = "dana";
+  domain::TokenRecord t;
+  t.id = 1;
+  t.user_id = 4;
+  Write([&](WriteContext& w) {
+    SaveUser(w, u);
+    SaveToken(w, "abc", t);
+    return Status::Ok();
+  });
+  for (int i = 0; i < 2; ++i) {  // the second load is the memo's
+    EXPECT_FALSE((*LoadTokenByHash(*store_, "abc"))->revoked);
+    EXPECT_FALSE((*LoadUser(*store_, 4))->disabled);
+  }
+  t.revoked = true;
+  u.disabled = true;
+  Write([&](WriteContext& w) {
+    SaveUser(w, u);
+    SaveToken(w, "abc", t);
+    return Status::Ok();
+  });
+  EXPECT_TRUE((*LoadTokenByHash(*store_, "abc"))->revoked);
+  EXPECT_TRUE((*LoadUser(*store_, 4))->disabled);
+  EXPECT_FALSE(LoadTokenByHash(*store_, "abd")->has_value());
+}
+
 TEST_F(RecordsTest, DatasetRevisionsCountFromZero) {
   EXPECT_EQ(*DatasetRevision(*store_), 0);
   Write([](WriteContext& w) -> Status {

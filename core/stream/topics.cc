@@ -59,11 +59,9 @@ Result<TopicFilter> TopicFilter::Parse(const std::vector<std::string>& topics, b
 }
 
 std::shared_ptr<const TopicFilter> TopicFilter::Everything(bool privileged) {
+  // What Parse makes of no topics; it cannot fail for an empty list.
   static const auto make = [](bool p) {
-    auto f = std::make_shared<TopicFilter>();
-    f->privileged_ = p;
-    f->topics_.push_back("all");
-    return std::shared_ptr<const TopicFilter>(std::move(f));
+    return std::make_shared<const TopicFilter>(Parse({}, p).value());
   };
   static const std::shared_ptr<const TopicFilter> plain = make(false), privileged_one = make(true);
   return privileged ? privileged_one : plain;

@@ -40,24 +40,31 @@ struct Shared {
 
 class WsSession;
 
+// Each I/O thread runs an io_context of its own (a "lane"), and a connection
+// lives on one lane from accept to close. Its handlers therefore never run
+// concurrently, without a strand; a hand-off between two of them on the same
+// thread wakes nobody; and the threads do not take turns at one scheduler's
+// lock and epoll descriptor, which with two threads sharing one io_context
+// woke the idle thread for nearly every completion (seen with strace).
+using LaneExecutor = net::io_context::executor_type;
+
 // Starts the writers of one fan-out in batches (see stream::FanOutScope).
 // While the hub thread pushes an event to every subscriber, the sessions whose
-// writer is idle are collected here instead of each posting itself to its
-// strand from the hub thread: one post per kFanOutBatch sessions, not one per
-// subscriber, and on the I/O thread that runs the batch, dispatching onto a
-// session's idle strand runs its write inline. That saves, per subscriber and
-// event, an allocation, a strand and a scheduler hand-off, and often a thread
-// wake-up.
+// writer is idle are collected here, per lane, instead of each posting itself
+// from the hub thread: one post per kFanOutBatch sessions, not one per
+// subscriber, and on the lane's thread that runs the batch the session's write
+// starts inline. That saves, per subscriber and event, an allocation and a
+// scheduler hand-off, and often a thread wake-up.
 struct FanOutBatch {
-  net::io_context::executor_type io;
-  std::vector<std::shared_ptr<WsSession>> sessions;
+  std::span<const LaneExecutor> lanes;
+  std::vector<std::vector<std::shared_ptr<WsSession>>> sessions;  // by lane
 };
 constexpr size_t kFanOutBatch = 64;
 thread_local FanOutBatch* t_fan_out = nullptr;  // set on the hub thread during a fan-out
-void StartWriters(FanOutBatch& batch);
+void StartWriters(FanOutBatch& batch, size_t lane);
 
 // A live-stream client: the hub pushes frames from its thread; they wait in a
-// bounded queue and are written one at a time on the session's strand.
+// bounded queue and are written one at a time on the session's lane.
 //
 // Thousands of these sit idle at once, so an idle one is kept small: a plain
 // socket under the WebSocket stream (its own timer does the timeouts), no read
@@ -65,8 +72,12 @@ void StartWriters(FanOutBatch& batch);
 // while it is empty.
 class WsSession : public stream::StreamSink, public std::enable_shared_from_this<WsSession> {
  public:
-  WsSession(tcp::socket&& socket, std::shared_ptr<Shared> shared, stream::StreamAdmission admission)
-      : ws_(std::move(socket)), shared_(std::move(shared)), filter_(std::move(admission.filter)) {
+  WsSession(tcp::socket&& socket, size_t lane, std::shared_ptr<Shared> shared,
+            stream::StreamAdmission admission)
+      : ws_(std::move(socket)),
+        shared_(std::move(shared)),
+        filter_(std::move(admission.filter)),
+        lane_(static_cast<uint32_t>(lane)) {
     ++shared_->connections;
   }
   ~WsSession() override {
@@ -101,14 +112,15 @@ class WsSession : public stream::StreamSink, public std::enable_shared_from_this
       writing_ = true;
     }
     if (t_fan_out) {
-      t_fan_out->sessions.push_back(shared_from_this());
-      if (t_fan_out->sessions.size() >= kFanOutBatch) StartWriters(*t_fan_out);
+      auto& batch = t_fan_out->sessions[lane_];
+      batch.push_back(shared_from_this());
+      if (batch.size() >= kFanOutBatch) StartWriters(*t_fan_out, lane_);
     } else {
       net::post(ws_.get_executor(), [self = shared_from_this()] { self->DoWrite(); });
     }
   }
 
-  // On an I/O thread (a fan-out batch): joins the strand, inline when it is idle.
+  // On the session's lane (a fan-out batch): the write starts inline.
   void StartWriter() {
     net::dispatch(ws_.get_executor(), [self = shared_from_this()] { self->DoWrite(); });
   }
@@ -240,8 +252,9 @@ class WsSession : public stream::StreamSink, public std::enable_shared_from_this
   websocket::stream<tcp::socket, /*deflateSupported=*/false> ws_;
   std::unique_ptr<beast::flat_buffer> buffer_;  // only while a message arrives
   std::shared_ptr<Shared> shared_;
-  std::shared_ptr<const stream::TopicFilter> filter_;  // replaced on (un)subscribe, on the strand
+  std::shared_ptr<const stream::TopicFilter> filter_;  // replaced on (un)subscribe, on the lane
   uint64_t id_ = 0;                                    // the hub's subscriber id once subscribed
+  uint32_t lane_ = 0;                                  // the I/O thread this stream lives on
 
   std::mutex mu_;
   // Frames to write, oldest at queue_head_. A vector, unlike a deque,
@@ -254,19 +267,20 @@ class WsSession : public stream::StreamSink, public std::enable_shared_from_this
   uint64_t last_sent_seq_ = 0;           // GUARDED_BY(mu_)
 };
 
-void StartWriters(FanOutBatch& batch) {
-  if (batch.sessions.empty()) return;
-  net::post(batch.io, [sessions = std::move(batch.sessions)] {
+void StartWriters(FanOutBatch& batch, size_t lane) {
+  auto& pending = batch.sessions[lane];
+  if (pending.empty()) return;
+  net::post(batch.lanes[lane], [sessions = std::move(pending)] {
     for (const auto& s : sessions) s->StartWriter();
   });
-  batch.sessions = {};
-  batch.sessions.reserve(kFanOutBatch);
+  pending = {};
+  pending.reserve(kFanOutBatch);
 }
 
 class Session : public std::enable_shared_from_this<Session> {
  public:
-  Session(tcp::socket&& socket, std::shared_ptr<Shared> shared)
-      : stream_(std::move(socket)), shared_(std::move(shared)) {
+  Session(tcp::socket&& socket, size_t lane, std::shared_ptr<Shared> shared)
+      : stream_(std::move(socket)), shared_(std::move(shared)), lane_(lane) {
     ++shared_->connections;
   }
   ~Session() { --shared_->connections; }
@@ -284,6 +298,11 @@ class Session : public std::enable_shared_from_this<Session> {
 
  private:
   void DoRead() {
+    // Beast reads at most the buffer's free capacity, and at least 512 bytes:
+    // left to grow by itself the buffer stays near 512, so a request of a few
+    // hundred bytes of headers plus a body took two reads and two trips
+    // through epoll. Reserved once per connection; kept between requests.
+    if (buffer_.capacity() < kReadBufferBytes) buffer_.reserve(kReadBufferBytes);
     parser_.emplace();
     parser_->body_limit(shared_->options.body_limit);
     parser_->header_limit(static_cast<std::uint32_t>(shared_->options.header_limit));
@@ -366,7 +385,7 @@ class Session : public std::enable_shared_from_this<Session> {
     auto admission = hooks.admit(req);
     if (!admission.ok()) return Write(Problem(admission.status()), false, version);
     const auto since = admission->since;
-    std::make_shared<WsSession>(stream_.release_socket(), shared_, std::move(admission).value())
+    std::make_shared<WsSession>(stream_.release_socket(), lane_, shared_, std::move(admission).value())
         ->Run(parser_->release(), since);
   }
 
@@ -399,10 +418,13 @@ class Session : public std::enable_shared_from_this<Session> {
     stream_.close();
   }
 
+  static constexpr size_t kReadBufferBytes = 4096;
+
   beast::tcp_stream stream_;
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
   std::shared_ptr<Shared> shared_;
+  size_t lane_;  // the I/O thread this connection lives on
   bool first_request_ = true;
   bool remote_known_ = false;
   std::string remote_;  // the peer's address, for rate limits and logs
@@ -413,7 +435,11 @@ class Session : public std::enable_shared_from_this<Session> {
 class HttpServer::Impl {
  public:
   Impl(HttpServerOptions options, Handler handler, StreamHooks stream)
-      : ioc_(std::max(1, options.threads)), acceptor_(net::make_strand(ioc_)) {
+      : contexts_(MakeContexts(options.threads)), acceptor_(contexts_.front()->get_executor()) {
+    for (const auto& c : contexts_) {
+      lanes_.push_back(c->get_executor());
+      work_.emplace_back(c->get_executor());  // a lane with no connection yet keeps running
+    }
     shared_ = std::make_shared<Shared>();
     shared_->options = std::move(options);
     shared_->handler = std::move(handler);
@@ -434,16 +460,16 @@ class HttpServer::Impl {
                                  std::to_string(shared_->options.port) + ": " + ec.message());
     const uint16_t port = acceptor_.local_endpoint().port();
     if (auto* hub = shared_->stream.hub)
-      hub->SetFanOutScope([io = ioc_.get_executor()](const std::function<void()>& fan_out) {
-        FanOutBatch batch{io, {}};
+      hub->SetFanOutScope([lanes = std::span<const LaneExecutor>(lanes_)](
+                              const std::function<void()>& fan_out) {
+        FanOutBatch batch{lanes, std::vector<std::vector<std::shared_ptr<WsSession>>>(lanes.size())};
         t_fan_out = &batch;
         fan_out();
         t_fan_out = nullptr;
-        StartWriters(batch);
+        for (size_t lane = 0; lane < lanes.size(); ++lane) StartWriters(batch, lane);
       });
     DoAccept();
-    for (int i = 0; i < std::max(1, shared_->options.threads); ++i)
-      threads_.emplace_back([this] { ioc_.run(); });
+    for (auto& c : contexts_) threads_.emplace_back([&ioc = *c] { ioc.run(); });
     return port;
   }
 
@@ -455,19 +481,22 @@ class HttpServer::Impl {
       beast::error_code ec;
       acceptor_.close(ec);
     });
-    ioc_.stop();
+    for (auto& c : contexts_) c->stop();
     for (auto& t : threads_)
       if (t.joinable()) t.join();
   }
 
  private:
   void DoAccept() {
-    acceptor_.async_accept(net::make_strand(ioc_), [this](beast::error_code ec, tcp::socket socket) {
+    // Connections go to the lanes in turn.
+    const size_t lane = next_lane_;
+    next_lane_ = (next_lane_ + 1) % lanes_.size();
+    acceptor_.async_accept(lanes_[lane], [this, lane](beast::error_code ec, tcp::socket socket) {
       if (ec) {
         if (ec == net::error::operation_aborted) return;
         spdlog::warn("accept failed: {}", ec.message());
       } else {
-        auto session = std::make_shared<Session>(std::move(socket), shared_);
+        auto session = std::make_shared<Session>(std::move(socket), lane, shared_);
         if (shared_->connections > shared_->options.max_connections)
           session->Refuse(Problem(503, "too many connections; retry shortly"));
         else
@@ -477,8 +506,18 @@ class HttpServer::Impl {
     });
   }
 
-  net::io_context ioc_;
-  tcp::acceptor acceptor_;
+  static std::vector<std::unique_ptr<net::io_context>> MakeContexts(int threads) {
+    std::vector<std::unique_ptr<net::io_context>> contexts;
+    for (int i = 0; i < std::max(1, threads); ++i)
+      contexts.push_back(std::make_unique<net::io_context>(/*concurrency_hint=*/1));
+    return contexts;
+  }
+
+  std::vector<std::unique_ptr<net::io_context>> contexts_;  // one per I/O thread
+  std::vector<LaneExecutor> lanes_;                          // their executors, same order
+  std::vector<net::executor_work_guard<LaneExecutor>> work_;
+  tcp::acceptor acceptor_;  // on the first lane
+  size_t next_lane_ = 0;    // the lane of the next accepted connection (accept handler only)
   std::shared_ptr<Shared> shared_;
   std::vector<std::thread> threads_;
   std::atomic<bool> stopped_{false};

@@ -1,6 +1,7 @@
 // HttpServer: the HTTP/1.1 transport (Boost.Beast) in front of the Api.
 //
-// A session per connection on its own strand; one request in flight per
+// A session per connection, on one of the I/O threads from accept to close
+// (each thread runs an io_context of its own); one request in flight per
 // connection (the next is read only after the response is written); every
 // read has a size limit and a deadline. Requests are handed to the Handler as
 // transport-neutral HttpRequests; the Handler may answer from any thread.

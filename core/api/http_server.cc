@@ -385,7 +385,8 @@ class Session : public std::enable_shared_from_this<Session> {
     auto admission = hooks.admit(req);
     if (!admission.ok()) return Write(Problem(admission.status()), false, version);
     const auto since = admission->since;
-    std::make_shared<WsSession>(stream_.release_socket(), lane_, shared_, std::move(admission).value())
+    std::make_shared<WsSession>(stream_.release_socket(), lane_, shared_,
+                                std::move(admission).value())
         ->Run(parser_->release(), since);
   }
 
@@ -460,14 +461,15 @@ class HttpServer::Impl {
                                  std::to_string(shared_->options.port) + ": " + ec.message());
     const uint16_t port = acceptor_.local_endpoint().port();
     if (auto* hub = shared_->stream.hub)
-      hub->SetFanOutScope([lanes = std::span<const LaneExecutor>(lanes_)](
-                              const std::function<void()>& fan_out) {
-        FanOutBatch batch{lanes, std::vector<std::vector<std::shared_ptr<WsSession>>>(lanes.size())};
-        t_fan_out = &batch;
-        fan_out();
-        t_fan_out = nullptr;
-        for (size_t lane = 0; lane < lanes.size(); ++lane) StartWriters(batch, lane);
-      });
+      hub->SetFanOutScope(
+          [lanes = std::span<const LaneExecutor>(lanes_)](const std::function<void()>& fan_out) {
+            FanOutBatch batch{lanes,
+                              std::vector<std::vector<std::shared_ptr<WsSession>>>(lanes.size())};
+            t_fan_out = &batch;
+            fan_out();
+            t_fan_out = nullptr;
+            for (size_t lane = 0; lane < lanes.size(); ++lane) StartWriters(batch, lane);
+          });
     DoAccept();
     for (auto& c : contexts_) threads_.emplace_back([&ioc = *c] { ioc.run(); });
     return port;
@@ -514,7 +516,7 @@ class HttpServer::Impl {
   }
 
   std::vector<std::unique_ptr<net::io_context>> contexts_;  // one per I/O thread
-  std::vector<LaneExecutor> lanes_;                          // their executors, same order
+  std::vector<LaneExecutor> lanes_;                         // their executors, same order
   std::vector<net::executor_work_guard<LaneExecutor>> work_;
   tcp::acceptor acceptor_;  // on the first lane
   size_t next_lane_ = 0;    // the lane of the next accepted connection (accept handler only)

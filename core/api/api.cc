@@ -109,6 +109,9 @@ void Api::Handle(HttpRequest&& req, Respond respond) {
                                   " (the API lives under /api/v1; see /api/v1/openapi.json)"));
   }
   try {
+    // Answers are posted to the connection's thread, so a write may run and
+    // answer here, before Submit returns (store.h).
+    store::InlineCommitScope inline_commits;
     (*match.handler)(req, match.params, timed);
   } catch (const std::exception& e) {
     // A bug in a route must not take the connection or the server down.

@@ -111,6 +111,10 @@ void AddServerOptions(CLI::App& app, ServerConfig& c) {
   app.add_option("--sync", c.store.sync,
                  "fsync every commit group (turning it off loses acknowledged writes on power loss)")
       ->capture_default_str();
+  app.add_option("--inline-commits", c.store.inline_commits,
+                 "A request's thread writes and fsyncs its own change when no other is pending "
+                 "(lower latency for a lone writer; 0: always through the committer thread)")
+      ->capture_default_str();
 
   const std::string jobs = "Workers and jobs";
   app.add_option("--bus.endpoint", c.bus.endpoint,

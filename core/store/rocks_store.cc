@@ -48,6 +48,14 @@ const char* TableName(Table t) {
   return "?";
 }
 
+namespace {
+thread_local bool t_inline_commits = false;
+}  // namespace
+
+InlineCommitScope::InlineCommitScope() : outer_(t_inline_commits) { t_inline_commits = true; }
+InlineCommitScope::~InlineCommitScope() { t_inline_commits = outer_; }
+bool InlineCommitScope::Active() { return t_inline_commits; }
+
 std::string EncodeU64(uint64_t v) {
   std::string s(8, '\0');
   for (int i = 7; i >= 0; --i) {
@@ -244,6 +252,7 @@ class RocksStore final : public Store {
   // ---- writes ----
   void Submit(Mutation m, CommitCallback done) override {
     Status refused;
+    bool run_here = false;
     {
       std::lock_guard lk(mu_);
       if (stopping_) {
@@ -251,6 +260,12 @@ class RocksStore final : public Store {
       } else if (queue_.size() >= options_.max_queue) {
         refused = Status::Unavailable("write queue is full (" + std::to_string(options_.max_queue) +
                                       " pending); retry shortly");
+      } else if (options_.inline_commits && t_inline_commits && !running_ && queue_.empty() &&
+                 !failing_) {
+        // Nothing runs or waits, so nothing this write should follow; and
+        // failing_ is stable while no group runs (only a runner writes it).
+        running_ = true;
+        run_here = true;
       } else {
         queue_.push_back(Pending{std::move(m), std::move(done)});
       }
@@ -258,6 +273,13 @@ class RocksStore final : public Store {
     if (!refused.ok()) {
       // Outside mu_: the callback may use the store (Stats, a retry) without deadlocking.
       if (done) done(refused);
+      return;
+    }
+    if (run_here) {
+      RunningGroup running(*this);
+      std::vector<Pending> group;
+      group.push_back(Pending{std::move(m), std::move(done)});
+      RunGroup(group);
       return;
     }
     cv_.notify_one();
@@ -355,7 +377,7 @@ class RocksStore final : public Store {
   int upgrade_from() const { return upgrade_from_; }
 
  private:
-  // For the committer and OpenDb, which need no lock (see db_mu_).
+  // For the thread running a group and OpenDb, which need no lock (see db_mu_).
   Result<std::optional<std::string>> GetUnlocked(Table t, std::string_view key) const {
     std::string v;
     rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), cf(t), rocksdb::Slice(key.data(), key.size()), &v);
@@ -412,29 +434,60 @@ class RocksStore final : public Store {
         .count();
   }
 
+  // Marks the calling thread as the one running groups until it goes out of
+  // scope (also when a callback throws), then wakes the committer if writes
+  // queued up meanwhile.
+  class RunningGroup {
+   public:
+    explicit RunningGroup(RocksStore& s) : s_(s) {}
+    ~RunningGroup() {
+      bool wake;
+      {
+        std::lock_guard lk(s_.mu_);
+        s_.running_ = false;
+        wake = !s_.queue_.empty() || s_.stopping_ || s_.failing_;
+      }
+      if (wake) s_.cv_.notify_one();
+    }
+    RunningGroup(const RunningGroup&) = delete;
+    RunningGroup& operator=(const RunningGroup&) = delete;
+
+   private:
+    RocksStore& s_;
+  };
+
   void CommitLoop() {
     for (;;) {
       std::vector<Pending> group;
       {
         std::unique_lock lk(mu_);
-        const auto ready = [&] { return stopping_ || !queue_.empty(); };
-        // While refusing writes, wake for the next recovery attempt too.
-        if (failing_)
-          cv_.wait_until(lk, next_attempt_, ready);
-        else
-          cv_.wait(lk, ready);
-        if (stopping_ && queue_.empty()) return;  // stopping and drained
+        // The recovery state (failing_, next_attempt_) is read only while no
+        // group runs: a thread running one inline may be changing it.
+        for (;;) {
+          if (!running_) {
+            if (stopping_ && queue_.empty()) return;  // stopping and drained
+            if (!queue_.empty()) break;
+            if (failing_ && std::chrono::steady_clock::now() >= next_attempt_) break;
+          }
+          // While refusing writes, wake for the next recovery attempt too.
+          if (!running_ && failing_)
+            cv_.wait_until(lk, next_attempt_);
+          else
+            cv_.wait(lk);
+        }
+        running_ = true;
         while (!queue_.empty() && group.size() < options_.max_group_requests) {
           group.push_back(std::move(queue_.front()));
           queue_.pop_front();
         }
       }
+      RunningGroup running(*this);
       if (failing_ && std::chrono::steady_clock::now() >= next_attempt_) TryRecover();
       if (!group.empty()) RunGroup(group);
     }
   }
 
-  // ---- recovery from write failures (committer thread only) ----
+  // ---- recovery from write failures (the thread running a group only) ----
 
   void EnterFailure(const rocksdb::Status& ws) {
     failing_ = true;
@@ -628,14 +681,16 @@ class RocksStore final : public Store {
   struct HandleDeleter {
     void operator()(rocksdb::ColumnFamilyHandle* h) const { delete h; }
   };
-  // Replaced only by the committer (Reopen), which then holds db_mu_
-  // exclusively; readers on other threads hold it shared. The committer's own
-  // reads need no lock: nobody else replaces them.
+  // Replaced only by the thread running a group (Reopen, in TryRecover),
+  // which then holds db_mu_ exclusively; readers on other threads hold it
+  // shared. That thread's own reads need no lock: nobody else replaces them.
   mutable std::shared_mutex db_mu_;
   std::unique_ptr<rocksdb::DB> db_;  // GUARDED_BY(db_mu_); null while reopening fails
   std::vector<std::unique_ptr<rocksdb::ColumnFamilyHandle, HandleDeleter>> handles_;  // GUARDED_BY(db_mu_)
 
-  // Recovery state, committer thread only (refusing_ mirrors failing_ for Stats).
+  // Recovery state, touched only by the thread running a group (running_),
+  // read by others only under mu_ while none runs (refusing_ mirrors
+  // failing_ for Stats).
   bool failing_ = false;
   bool reopen_needed_ = false;
   bool read_only_ = false;     // db_ is the read-only fallback (Reopen)
@@ -650,6 +705,9 @@ class RocksStore final : public Store {
   std::condition_variable cv_;
   std::deque<Pending> queue_;  // GUARDED_BY(mu_)
   bool stopping_ = false;      // GUARDED_BY(mu_)
+  // A group is being run, by the committer or inline by a submitting thread
+  // (InlineCommitScope); groups never overlap.
+  bool running_ = false;  // GUARDED_BY(mu_)
   std::thread committer_;
   int upgrade_from_ = 0;  // set by CheckFormat
 

@@ -17,6 +17,13 @@
 // wholly present or wholly absent (its events then go to the commit listeners
 // as if just committed, so the stream has no gap). Reads keep working.
 //
+// A thread inside an InlineCommitScope (the HTTP request handlers) that
+// submits while no group is running and nothing is queued runs that group
+// itself, before Submit returns, instead of waking the committer and being
+// woken again by it: a lone writer's latency loses two thread hand-offs.
+// Groups still never overlap, so everything above holds whichever thread
+// runs one.
+//
 // Reads (Get/Scan/SeekForPrev) see committed state and are thread-safe.
 #pragma once
 
@@ -87,16 +94,38 @@ class WriteContext : public Reader {
 };
 
 using Mutation = std::function<Status(WriteContext&)>;
-// Runs on the committer thread once the mutation's batch is durable (or failed).
+// Runs once the mutation's batch is durable (or failed): on the committer
+// thread, or, for a submission run inline (InlineCommitScope), on the
+// submitting thread before Submit returns. Either way it must only hand the
+// result on.
 using CommitCallback = std::function<void(const Status&)>;
-// Runs on the committer thread after each durable group, events in seq order.
+// Runs after each durable group, events in seq order, on the thread that ran
+// the group; calls never overlap.
 using CommitListener = std::function<void(const std::vector<domain::Event>&)>;
+
+// While one lives on a thread, that thread's Submit may run the group itself
+// (see the top of this file) when the store allows it
+// (StoreOptions::inline_commits). Only for threads that can afford to wait for
+// an fsync and whose callbacks accept running before Submit returns; never
+// for a thread holding a lock the mutation or its callback takes.
+class InlineCommitScope {
+ public:
+  InlineCommitScope();
+  ~InlineCommitScope();
+  InlineCommitScope(const InlineCommitScope&) = delete;
+  InlineCommitScope& operator=(const InlineCommitScope&) = delete;
+  static bool Active();  // on the calling thread
+
+ private:
+  bool outer_;
+};
 
 struct StoreOptions {
   std::string path;
   bool sync = true;                 // fsync every group: what is acknowledged survives a power cut
   size_t max_group_requests = 256;  // mutations folded into one batch and one fsync
   size_t max_queue = 10000;         // queued mutations beyond this are refused (Unavailable)
+  bool inline_commits = true;       // an InlineCommitScope thread may run an idle store's group
   std::function<int64_t()> clock;   // ms since the epoch; the system clock when empty
   // Back-off between attempts to take writes again after a write failure:
   // the first after retry_min_ms, doubling up to retry_max_ms.

@@ -326,6 +326,46 @@ TEST_F(StoreRecoveryTest, FailingDiskRefusesWritesServesReadsAndResumesWithoutRe
   EXPECT_EQ(*Item("after-restart"), "7");
 }
 
+// The same with writes run inline (InlineCommitScope): the write that meets
+// the failure runs on this thread, which then hands the recovery over to the
+// committer (it retries on its timer, with no write queued); once the disk
+// works, writes run inline again.
+TEST_F(StoreRecoveryTest, InlineWriterThatMeetsTheFailureHandsRecoveryToTheCommitter) {
+  Open();
+  InlineCommitScope inline_commits;
+  WriteBefore(3);
+  sw_->fault = Fault::kAppendIoError;
+  const Status failed = Write("failed");
+  ASSERT_EQ(failed.code(), Status::Code::kUnavailable) << failed.ToString();
+  EXPECT_TRUE(store_->Stats().refusing_writes);
+  ExpectReadsServed(3);
+  std::this_thread::sleep_for(100ms);  // the committer's attempts at 20, 40 ms fail
+  EXPECT_TRUE(store_->Stats().refusing_writes);
+
+  sw_->fault = Fault::kNone;
+  // Recovered by the committer's own retry, with nothing submitted since.
+  const auto end = std::chrono::steady_clock::now() + 10s;
+  while (store_->Stats().refusing_writes && std::chrono::steady_clock::now() < end)
+    std::this_thread::sleep_for(10ms);
+  ASSERT_FALSE(store_->Stats().refusing_writes) << "the committer did not retry the disk";
+  EXPECT_EQ(store_->Stats().write_recoveries, 1u);
+  ASSERT_TRUE(Write("after").ok());
+
+  // A write while the store refuses is not run here; the committer refuses it.
+  sw_->fault = Fault::kAppendIoError;
+  EXPECT_EQ(Write("failed-again").code(), Status::Code::kUnavailable);
+  const Status refused = Write("refused");
+  EXPECT_EQ(refused.code(), Status::Code::kUnavailable);
+  EXPECT_NE(refused.message().find("was not saved"), std::string::npos) << refused.message();
+  sw_->fault = Fault::kNone;
+  ASSERT_TRUE(WriteUntilTaken("last"));
+  for (const char* gone : {"failed", "failed-again", "refused"})
+    EXPECT_FALSE(Item(gone).has_value()) << gone;
+  EXPECT_EQ(*Item("after"), "4");
+  EXPECT_EQ(*Item("last"), "5");
+  ExpectConsistent();
+}
+
 // A failing fsync: the log record of the failed group was written, only not
 // synced, so the reopen replays it: the write RocksDB refused is there,
 // whole, with its event, which the commit listeners now hear, in order.

@@ -13,6 +13,7 @@
 #include <map>
 #include <mutex>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <set>
 #include <string>
 #include <thread>
@@ -533,6 +534,190 @@ TEST_F(StoreTest, ConcurrentSubmitsAllCommitOnceInSubmissionOrderPerThread) {
   const StoreStats st = store_->Stats();
   EXPECT_EQ(st.last_event_seq, static_cast<uint64_t>(kThreads * kPerThread));
   EXPECT_EQ(st.queue_depth, 0u);
+}
+
+// ---- inline commits (InlineCommitScope) -------------------------------------
+
+// Where a mutation, its callback and the commit listener ran, and whether the
+// callback had run before Submit returned.
+struct Ran {
+  std::thread::id mutation, callback, listener;
+  bool before_return = false;
+};
+
+Ran SubmitAndWatch(Store& store, Mutation m, std::atomic<std::thread::id>* heard) {
+  Ran ran;
+  std::mutex mu;
+  std::condition_variable cv;
+  bool called = false;
+  bool returned = false;
+  store.Submit(
+      [&, m = std::move(m)](WriteContext& w) {
+        ran.mutation = std::this_thread::get_id();
+        return m(w);
+      },
+      [&](const Status& s) {
+        EXPECT_TRUE(s.ok()) << s.ToString();
+        std::lock_guard lk(mu);
+        ran.callback = std::this_thread::get_id();
+        ran.before_return = !returned;
+        called = true;
+        cv.notify_all();
+      });
+  std::unique_lock lk(mu);
+  returned = true;
+  cv.wait(lk, [&] { return called; });
+  ran.listener = heard->load();
+  return ran;
+}
+
+// Commits empty mutations from inside a scope until one runs on this thread:
+// the committer keeps its group for a moment after the last callback, and a
+// submission meanwhile is queued. False if none did within ~2 s.
+bool RunsHereOnceIdle(Store& store) {
+  InlineCommitScope scope;
+  for (int i = 0; i < 400; ++i) {
+    std::thread::id ran;
+    const Status s = store.Commit([&](WriteContext&) {
+      ran = std::this_thread::get_id();
+      return Status::Ok();
+    });
+    if (!s.ok()) return false;
+    if (ran == std::this_thread::get_id()) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  return false;
+}
+
+TEST_F(StoreTest, InlineScopeRunsAnIdleStoresGroupOnTheSubmittingThread) {
+  std::atomic<std::thread::id> heard;
+  store_->AddCommitListener([&](const std::vector<Event>&) { heard = std::this_thread::get_id(); });
+  const auto me = std::this_thread::get_id();
+  auto put = [](const std::string& key) {
+    return [key](WriteContext& w) {
+      w.Put(Table::kJobs, key, "v");
+      w.AppendEvent(MakeEvent("test.inline", key));
+      return Status::Ok();
+    };
+  };
+
+  const Ran queued = SubmitAndWatch(*store_, put("outside"), &heard);
+  EXPECT_NE(queued.mutation, me) << "without a scope the committer runs it";
+  EXPECT_EQ(queued.callback, queued.mutation);
+  EXPECT_EQ(queued.listener, queued.mutation);
+
+  ASSERT_TRUE(RunsHereOnceIdle(*store_));
+  {
+    // Right after a group run here nothing runs or waits: this one runs here too.
+    InlineCommitScope scope;
+    EXPECT_TRUE(InlineCommitScope::Active());
+    const Ran here = SubmitAndWatch(*store_, put("inside"), &heard);
+    EXPECT_EQ(here.mutation, me);
+    EXPECT_EQ(here.callback, me);
+    EXPECT_EQ(here.listener, me);
+    EXPECT_TRUE(here.before_return) << "durable and answered before Submit returned";
+    { InlineCommitScope nested; }
+    EXPECT_TRUE(InlineCommitScope::Active()) << "a nested scope's end keeps the outer one";
+  }
+  EXPECT_FALSE(InlineCommitScope::Active());
+  EXPECT_EQ(GetOrDie(*store_, Table::kJobs, "inside"), "v");
+
+  // The store can refuse: --inline-commits 0.
+  StoreOptions o = Options();
+  o.inline_commits = false;
+  Reopen(o);
+  store_->AddCommitListener([&](const std::vector<Event>&) { heard = std::this_thread::get_id(); });
+  InlineCommitScope scope;
+  const Ran off = SubmitAndWatch(*store_, put("off"), &heard);
+  EXPECT_NE(off.mutation, me);
+  auto events = AllEvents(*store_);
+  ASSERT_EQ(events.size(), 3u);
+  ExpectContiguousFromOne(events);
+}
+
+TEST_F(StoreTest, InlineSubmitBehindARunningGroupQueuesAndKeepsItsTurn) {
+  Gate gate;
+  Completions done;
+  store_->Submit(gate.Blocker(), done.For("gate"));  // the committer is busy
+  gate.WaitEntered();
+  std::vector<std::string> seen;  // in mutation order; mutations never overlap
+  auto record = [&seen](const std::string& name) {
+    return [&seen, name](WriteContext& w) {
+      seen.push_back(name);
+      w.Put(Table::kJobs, name, "v");
+      return Status::Ok();
+    };
+  };
+  store_->Submit(record("queued"), done.For("queued"));
+  {
+    InlineCommitScope scope;
+    store_->Submit(record("inline"), done.For("inline"));
+    // Not run here: a group was running, so it waits behind "queued".
+    EXPECT_EQ(done.Calls("inline"), 0);
+  }
+  gate.Release();
+  done.WaitAll();
+  EXPECT_EQ(seen, (std::vector<std::string>{"queued", "inline"}));
+  EXPECT_EQ(done.Order(), (std::vector<std::string>{"gate", "queued", "inline"}));
+  EXPECT_TRUE(done.Result("inline").ok());
+
+  // Idle again: a submission from a scope runs here.
+  EXPECT_TRUE(RunsHereOnceIdle(*store_));
+}
+
+// Threads that commit inline race the committer and each other: every write
+// commits once, in order per thread, events gap-free, groups never overlap.
+TEST_F(StoreTest, InlineAndQueuedSubmittersRacingAllCommitOnceInOrderPerThread) {
+  StoreOptions o = Options();
+  o.sync = false;  // what is checked is ordering, not durability
+  Reopen(o);
+  constexpr int kThreads = 6, kPerThread = 150;
+  std::atomic<int> inside{0}, overlapped{0}, failures{0};
+  std::vector<std::atomic<int>> calls(kThreads * kPerThread);
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      std::optional<InlineCommitScope> scope;
+      if (t % 2 == 0) scope.emplace();  // half of them may run groups themselves
+      for (int i = 0; i < kPerThread; ++i) {
+        const std::string key = "t" + std::to_string(t) + "/" + std::to_string(i);
+        store_->Submit(
+            [&, key, t, i](WriteContext& w) {
+              if (inside.fetch_add(1) != 0) overlapped.fetch_add(1);
+              NB_ASSIGN_OR_RETURN(int64_t n, w.NextId("n"));
+              w.Put(Table::kJobs, key, std::to_string(n));
+              Event e = MakeEvent("test.race", key);
+              e.subjects["thread"] = std::to_string(t);
+              e.subjects["i"] = std::to_string(i);
+              w.AppendEvent(std::move(e));
+              inside.fetch_sub(1);
+              return Status::Ok();
+            },
+            [&, idx = t * kPerThread + i](const Status& s) {
+              if (!s.ok()) failures.fetch_add(1);
+              calls[idx].fetch_add(1);
+            });
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  ASSERT_TRUE(store_->Commit([](WriteContext&) { return Status::Ok(); }).ok());
+
+  EXPECT_EQ(failures.load(), 0);
+  EXPECT_EQ(overlapped.load(), 0) << "two groups ran at once";
+  for (size_t i = 0; i < calls.size(); ++i) ASSERT_EQ(calls[i].load(), 1) << "request " << i;
+  auto events = AllEvents(*store_);
+  ASSERT_EQ(events.size(), static_cast<size_t>(kThreads * kPerThread));
+  ExpectContiguousFromOne(events);
+  std::vector<int> last_i(kThreads, -1);
+  std::set<std::string> ids;
+  for (const auto& e : events) {
+    const int t = std::stoi(e.subjects.at("thread")), i = std::stoi(e.subjects.at("i"));
+    EXPECT_EQ(i, last_i[t] + 1) << "thread " << t << "'s requests ran out of order";
+    last_i[t] = i;
+    ids.insert(*GetOrDie(*store_, Table::kJobs, e.subjects.at("item")));
+  }
+  EXPECT_EQ(ids.size(), static_cast<size_t>(kThreads * kPerThread)) << "a counter value was reused";
 }
 
 TEST_F(StoreTest, CommitListenerGetsEventsInOrderOnlyOnceDurable) {

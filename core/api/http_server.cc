@@ -4,6 +4,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <pthread.h>
 #include <atomic>
 #include <boost/asio.hpp>
 #include <boost/beast/core.hpp>
@@ -471,7 +472,11 @@ class HttpServer::Impl {
             for (size_t lane = 0; lane < lanes.size(); ++lane) StartWriters(batch, lane);
           });
     DoAccept();
-    for (auto& c : contexts_) threads_.emplace_back([&ioc = *c] { ioc.run(); });
+    for (size_t i = 0; i < contexts_.size(); ++i)
+      threads_.emplace_back([&ioc = *contexts_[i], name = "nb-http-" + std::to_string(i)] {
+        pthread_setname_np(pthread_self(), name.c_str());  // seen in top -H, perf, gdb
+        ioc.run();
+      });
     return port;
   }
 

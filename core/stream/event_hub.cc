@@ -1,5 +1,6 @@
 #include "stream/event_hub.h"
 
+#include <pthread.h>
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
@@ -30,7 +31,10 @@ EventHub::EventHub(EventHubOptions options, const store::Store& store)
   } else {
     spdlog::warn("event hub: could not load the replay window: {}", events.status().message());
   }
-  thread_ = std::thread([this] { Run(); });
+  thread_ = std::thread([this] {
+    pthread_setname_np(pthread_self(), "nb-hub");  // seen in top -H, perf, gdb
+    Run();
+  });
 }
 
 EventHub::~EventHub() {

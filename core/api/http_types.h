@@ -36,9 +36,9 @@ struct HttpResponse {
   std::shared_ptr<const std::string> shared_body;
   std::vector<std::pair<std::string, std::string>> headers;
   // When set, makes `body` where the response is written (Render, on the
-  // connection's strand). A durable write is answered on the store's
-  // committer thread; serialising its answer there would hold up every
-  // write queued behind it.
+  // connection's I/O thread). A durable write is usually answered on the
+  // store's committer thread; serialising its answer there would hold up
+  // every write queued behind it.
   std::function<std::string()> render;
 
   void Render() {

@@ -50,8 +50,10 @@ struct ServiceConfig {
   size_t read_cache_bytes = size_t{8} << 20;  // serialised public reads kept (AnswerCache); 0: off
 };
 
-// Completion of an asynchronous write; runs on the store's committer thread,
-// so it must only hand the result on (e.g. post it to a connection's strand).
+// Completion of an asynchronous write; runs on the thread that ran its commit
+// group (the store's committer, or the submitting thread itself when it
+// commits inline: store.h), so it must only hand the result on (e.g. post it
+// to the connection's I/O thread).
 template <typename T>
 using Done = std::function<void(Result<T>)>;
 

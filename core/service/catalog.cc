@@ -271,22 +271,39 @@ Result<std::string> Catalog::ExportCsv() const {
   return domain::ExportAgreementsCsv(all, *cb);
 }
 
-Result<Json> Catalog::Summary() const {
+Result<Catalog::Counts> Catalog::CountsNow() const {
   NB_ASSIGN_OR_RETURN(int64_t rev, store::DatasetRevision(store_));
-  size_t total = 0, coded = 0, retired = 0;
+  {
+    std::lock_guard lk(counts_mu_);
+    if (counts_.revision == rev) return counts_;
+  }
+  Counts c;
+  c.revision = rev;
   NB_RETURN_IF_ERROR(store::ForEachAgreement(store_, "", [&](domain::Agreement&& a) {
     if (a.retired) {
-      ++retired;
+      ++c.retired;
       return true;
     }
-    ++total;
-    if (a.IsCoded()) ++coded;
+    ++c.total;
+    if (a.IsCoded()) ++c.coded;
     return true;
   }));
-  return Json{{"dataset_revision", rev},
-              {"agreements", total},
-              {"coded_agreements", coded},
-              {"retired_agreements", retired},
+  // Agreements change only with the revision (CachedAnswer says why): the
+  // same revision after the scan means the counts are exactly that revision's.
+  NB_ASSIGN_OR_RETURN(int64_t after, store::DatasetRevision(store_));
+  if (after == rev) {
+    std::lock_guard lk(counts_mu_);
+    if (rev > counts_.revision) counts_ = c;
+  }
+  return c;
+}
+
+Result<Json> Catalog::Summary() const {
+  NB_ASSIGN_OR_RETURN(Counts c, CountsNow());
+  return Json{{"dataset_revision", c.revision},
+              {"agreements", c.total},
+              {"coded_agreements", c.coded},
+              {"retired_agreements", c.retired},
               {"last_event_seq", store_.LastEventSeq()}};
 }
 

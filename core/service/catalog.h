@@ -7,6 +7,7 @@
 // (see answer_cache.h for why a cached answer is never stale).
 #pragma once
 
+#include <mutex>
 #include <optional>
 #include <string>
 
@@ -65,6 +66,16 @@ class Catalog {
   const CodebookCache& codebook_;
   const ServiceConfig& config_;
   mutable AnswerCache answers_;  // thread-safe itself
+
+  // The agreement counts of one dataset revision: /healthz and /metrics are
+  // polled, and counting parses every agreement.
+  struct Counts {
+    int64_t revision = -1;
+    size_t total = 0, coded = 0, retired = 0;
+  };
+  Result<Counts> CountsNow() const;
+  mutable std::mutex counts_mu_;
+  mutable Counts counts_;  // GUARDED_BY(counts_mu_)
 };
 
 }  // namespace normbase::service

@@ -1,7 +1,10 @@
 #include "service/jobs.h"
 
 #include <algorithm>
+#include <initializer_list>
 #include <nlohmann/json.hpp>
+#include <string_view>
+#include <utility>
 
 #include "domain/codec.h"
 #include "store/job_records.h"
@@ -97,6 +100,26 @@ std::string CheckStatus(const Job& j) {
   return "error";
 }
 
+// `object` is a JSON object as Dump wrote it, with at least one member; the
+// members are added to it as text already written. The parts every job of a
+// revision shares (codebook, dataset) are written once, not once per job.
+std::string WithMembers(
+    std::string object,
+    std::initializer_list<std::pair<std::string_view, const std::string&>> members) {
+  size_t size = object.size();
+  for (const auto& [key, text] : members) size += key.size() + text.size() + 4;
+  object.reserve(size);
+  object.pop_back();  // the closing brace
+  for (const auto& [key, text] : members) {
+    object += ",\"";
+    object += key;
+    object += "\":";
+    object += text;
+  }
+  object += '}';
+  return object;
+}
+
 }  // namespace
 
 void QueueProposalJobs(store::WriteContext& w, const JobsConfig& config, const domain::Proposal& p) {
@@ -159,18 +182,47 @@ Result<std::vector<Job>> Jobs::RecoverOpenJobs() {
   return open;
 }
 
-Result<Json> Jobs::DatasetDocument(const store::Reader& r, int64_t revision, bool full) const {
-  NB_ASSIGN_OR_RETURN(int64_t current, store::DatasetRevision(r));
-  const std::pair<int64_t, bool> key{std::min(revision, current), full};
-  {
+struct Jobs::DatasetDoc {
+  Json json;
+  std::string text;  // Dump(json)
+};
+
+Result<std::shared_ptr<const Jobs::DatasetDoc>> Jobs::DatasetDocument(const store::Reader& r,
+                                                                      int64_t revision,
+                                                                      bool full) const {
+  for (int attempt = 0;; ++attempt) {
+    NB_ASSIGN_OR_RETURN(int64_t current, store::DatasetRevision(r));
+    const std::pair<int64_t, bool> key{std::min(revision, current), full};
+    {
+      std::lock_guard lk(cache_mu_);
+      if (auto it = dataset_cache_.find(key); it != dataset_cache_.end()) return it->second;
+    }
+    auto doc = std::make_shared<DatasetDoc>();
+    NB_ASSIGN_OR_RETURN(doc->json, ReadDatasetDocument(r, revision, current, full));
+    doc->text = domain::Dump(doc->json);
+    // The scan is not a snapshot: a merge that landed meanwhile may be in what
+    // was read, and then the document is not that of `current`. Read again.
+    NB_ASSIGN_OR_RETURN(int64_t after, store::DatasetRevision(r));
+    if (after != current && attempt < 3) continue;
     std::lock_guard lk(cache_mu_);
-    if (auto it = dataset_cache_.find(key); it != dataset_cache_.end()) return *it->second;
+    if (after == current) {
+      dataset_cache_[key] = doc;
+      while (dataset_cache_.size() > 4)
+        dataset_cache_.erase(dataset_cache_.begin());  // oldest revisions first
+    }
+    return std::shared_ptr<const DatasetDoc>(std::move(doc));
   }
-  NB_ASSIGN_OR_RETURN(Json doc, ReadDatasetDocument(r, revision, current, full));
+}
+
+std::shared_ptr<const std::string> Jobs::CodebookText() const {
+  auto cb = codebook_.Get();
+  if (!cb) return nullptr;
   std::lock_guard lk(cache_mu_);
-  dataset_cache_[key] = std::make_shared<const Json>(doc);
-  while (dataset_cache_.size() > 4) dataset_cache_.erase(dataset_cache_.begin());  // oldest revisions first
-  return doc;
+  if (cb != codebook_of_text_) {
+    codebook_text_ = std::make_shared<const std::string>(domain::Dump(domain::ToJson(*cb)));
+    codebook_of_text_ = std::move(cb);
+  }
+  return codebook_text_;
 }
 
 Result<Json> Jobs::ReadDatasetDocument(const store::Reader& r, int64_t revision, int64_t current, bool full) const {
@@ -193,8 +245,8 @@ Result<Json> Jobs::ReadDatasetDocument(const store::Reader& r, int64_t revision,
 }
 
 Result<std::string> Jobs::BuildInput(const Job& job) const {
-  auto cb = codebook_.Get();
-  if (!cb) return Status::Unavailable("no codebook is loaded yet");
+  const auto codebook = CodebookText();
+  if (!codebook) return Status::Unavailable("no codebook is loaded yet");
   const store::Reader& r = store_;
   Json plugin_config = Json::object();
   if (auto it = config_.jobs.plugin_config.find(job.plugin); it != config_.jobs.plugin_config.end()) {
@@ -202,8 +254,8 @@ Result<std::string> Jobs::BuildInput(const Job& job) const {
     if (parsed.ok() && parsed->is_object()) plugin_config = *parsed;
   }
   Json in{{"job", {{"id", job.id}, {"plugin", job.plugin}, {"attempt", job.dispatches + 1}}},
-          {"config", plugin_config},
-          {"codebook", domain::ToJson(*cb)}};
+          {"config", plugin_config}};
+  std::shared_ptr<const DatasetDoc> dataset;
   if (job.scope == JobScope::kProposal) {
     NB_ASSIGN_OR_RETURN(auto head, store::LoadProposalHead(r, job.proposal));
     if (!head) return Status::NotFound("proposal " + std::to_string(job.proposal) + " does not exist");
@@ -226,10 +278,10 @@ Result<std::string> Jobs::BuildInput(const Job& job) const {
     in["current"] = current && !current->retired ? domain::ToJson(*current) : Json();
     NB_ASSIGN_OR_RETURN(int64_t now_rev, store::DatasetRevision(r));
     if (job.kind == "check") {
-      NB_ASSIGN_OR_RETURN(in["dataset"], DatasetDocument(r, now_rev, false));
+      NB_ASSIGN_OR_RETURN(dataset, DatasetDocument(r, now_rev, false));
     } else {
       in["scope"] = "proposal";
-      NB_ASSIGN_OR_RETURN(in["dataset"], DatasetDocument(r, now_rev, true));
+      NB_ASSIGN_OR_RETURN(dataset, DatasetDocument(r, now_rev, true));
       Json baseline = Json::object();
       for (const auto& name : config_.jobs.dataset_analyses) {
         NB_ASSIGN_OR_RETURN(auto latest, store::LatestDatasetJob(r, name, now_rev));
@@ -239,10 +291,10 @@ Result<std::string> Jobs::BuildInput(const Job& job) const {
       }
       in["baseline"] = std::move(baseline);
     }
-    return domain::Dump(in);
+    return WithMembers(domain::Dump(in), {{"codebook", *codebook}, {"dataset", dataset->text}});
   }
   in["scope"] = "dataset";
-  NB_ASSIGN_OR_RETURN(in["dataset"], DatasetDocument(r, job.dataset_revision, true));
+  NB_ASSIGN_OR_RETURN(dataset, DatasetDocument(r, job.dataset_revision, true));
   // Incremental update: the previous revision's result and what changed since.
   if (job.dataset_revision > 1) {
     NB_ASSIGN_OR_RETURN(auto prev, store::LatestDatasetJob(r, job.plugin, job.dataset_revision - 1));
@@ -272,7 +324,7 @@ Result<std::string> Jobs::BuildInput(const Job& job) const {
     // Every coding the core knows per agreement: the merged one and each
     // add/recode proposal's latest revision (withdrawn ones excluded).
     std::map<std::string, Json> by_agreement;
-    for (const auto& a : in["dataset"]["agreements"])
+    for (const auto& a : dataset->json["agreements"])
       by_agreement[a.value("id", "")].push_back(Json{{"agreement_id", a.value("id", "")},
                                                      {"coder", "dataset"},
                                                      {"source", "dataset"},
@@ -304,7 +356,7 @@ Result<std::string> Jobs::BuildInput(const Job& job) const {
         for (auto& c : list) codings.push_back(std::move(c));
     in["codings"] = std::move(codings);
   }
-  return domain::Dump(in);
+  return WithMembers(domain::Dump(in), {{"codebook", *codebook}, {"dataset", dataset->text}});
 }
 
 void Jobs::RecordDispatch(const std::string& job_id, int dispatch, const std::string& worker, int64_t deadline,

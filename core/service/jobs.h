@@ -79,17 +79,27 @@ class Jobs {
   Result<Json> GetAnalysis(const std::string& name, std::optional<int64_t> revision) const;
 
  private:
-  // The dataset as a job input sees it. A dataset revision never changes once
-  // written, so the last few documents are kept: every job of a revision
-  // shares one instead of re-reading and re-parsing every agreement.
-  Result<Json> DatasetDocument(const store::Reader& r, int64_t revision, bool full) const;
+  // The dataset as a job input sees it, as a tree (for the inputs that read
+  // it) and as text (spliced into every input). A dataset revision never
+  // changes once written, so the last few documents are kept: every job of a
+  // revision shares one instead of re-reading every agreement and re-writing
+  // the same 20-odd KB of JSON per job.
+  struct DatasetDoc;  // the tree and its text (jobs.cc)
+  Result<std::shared_ptr<const DatasetDoc>> DatasetDocument(const store::Reader& r,
+                                                            int64_t revision, bool full) const;
   Result<Json> ReadDatasetDocument(const store::Reader& r, int64_t revision, int64_t current, bool full) const;
+  // The codebook in force as JSON text, made once per codebook.
+  std::shared_ptr<const std::string> CodebookText() const;
 
   store::Store& store_;
   const CodebookCache& codebook_;
   const ServiceConfig& config_;
   mutable std::mutex cache_mu_;
-  mutable std::map<std::pair<int64_t, bool>, std::shared_ptr<const Json>> dataset_cache_;  // GUARDED_BY(cache_mu_)
+  mutable std::map<std::pair<int64_t, bool>, std::shared_ptr<const DatasetDoc>>
+      dataset_cache_;  // GUARDED_BY(cache_mu_)
+  // The codebook the text was made from: held, so its address is not reused.
+  mutable std::shared_ptr<const domain::Codebook> codebook_of_text_;  // GUARDED_BY(cache_mu_)
+  mutable std::shared_ptr<const std::string> codebook_text_;          // GUARDED_BY(cache_mu_)
 };
 
 }  // namespace normbase::service

@@ -1,8 +1,9 @@
 // job_pipeline: the job bus measured against its limits, in one run.
 //
-//   job_pipeline throughput [--jobs N] [--capacity K] [--pairs P] [--curve]
+//   job_pipeline throughput [--jobs N] [--capacity K] [--pairs P] [--curve] [--plugin NAME]
 //     Normbase: N check jobs are queued with no worker connected, then one
-//     normbase-worker (capacity K, the no-op "fault" test plugin) drains them:
+//     normbase-worker (capacity K, the "noop" test plugin, which passes without
+//     reading its input; --plugin fault runs one that parses it) drains them:
 //     jobs/s from its start to the last result. Each job is a dispatch, a
 //     durable lease record, the plugin call, a result and a durable result
 //     record. Raw: ZeroMQ DEALER/ROUTER round trips between two processes with
@@ -126,12 +127,12 @@ void Propose(const ServerProcess& s, int n, const std::string& what, int threads
   for (auto& t : ts) t.join();
 }
 
-std::vector<std::string> ServerArgs(const std::string& endpoint,
-                                    std::vector<std::string> more = {}) {
+std::vector<std::string> ServerArgs(const std::string& endpoint, std::vector<std::string> more = {},
+                                    const std::string& check = "fault") {
   std::vector<std::string> a = {"--bus.endpoint",
                                 endpoint,
                                 "--jobs.checks",
-                                "fault",
+                                check,
                                 "--jobs.proposal-analyses",
                                 "",
                                 "--jobs.dataset-analyses",
@@ -148,7 +149,7 @@ struct PipelineRun {
 };
 
 // N jobs queued first, then one worker drains them.
-PipelineRun Normbase(int jobs, int capacity, bool curve) {
+PipelineRun Normbase(int jobs, int capacity, bool curve, const std::string& plugin) {
   const std::string dir = TempDir();
   std::vector<std::string> extra, worker_args;
   std::string endpoint = "ipc://" + dir + "/bus.sock";
@@ -163,7 +164,7 @@ PipelineRun Normbase(int jobs, int capacity, bool curve) {
     extra = {"--bus.curve-key", dir + "/server.key", "--bus.allowed-keys", dir + "/allowed"};
     worker_args = {"--key", dir + "/worker.key", "--server-key", dir + "/server.pub"};
   }
-  ServerProcess server(ServerArgs(endpoint, extra));
+  ServerProcess server(ServerArgs(endpoint, extra, plugin));
   if (!server.Start()) {
     std::cerr << server.output();
     std::exit(1);
@@ -256,14 +257,15 @@ int Throughput(const std::map<std::string, std::string>& f) {
   const int jobs = Flag(f, "jobs", 2000), capacity = Flag(f, "capacity", 16),
             pairs = Flag(f, "pairs", 5);
   const bool curve = f.count("curve") > 0;
+  const std::string plugin = f.count("plugin") ? f.at("plugin") : "noop";
   std::vector<double> ratios;
   std::printf("%-5s %-14s %-14s %-8s %s\n", "pair", curve ? "curve jobs/s" : "normbase j/s",
               curve ? "plain jobs/s" : "raw zmq rt/s", "ratio", "sizes (in/out bytes)");
   for (int p = 1; p <= pairs; ++p) {
-    PipelineRun a = Normbase(jobs, capacity, curve);
+    PipelineRun a = Normbase(jobs, capacity, curve, plugin);
     double b;
     if (curve)
-      b = Normbase(jobs, capacity, false).jobs_per_s;
+      b = Normbase(jobs, capacity, false, plugin).jobs_per_s;
     else
       b = Raw(jobs * 5, capacity, static_cast<size_t>(a.input_bytes),
               static_cast<size_t>(a.output_bytes) + 64);
@@ -272,8 +274,9 @@ int Throughput(const std::map<std::string, std::string>& f) {
                 a.input_bytes, a.output_bytes);
     std::fflush(stdout);
   }
-  std::printf("median ratio %s: %.3f (jobs=%d, capacity=%d, pairs=%d)\n",
-              curve ? "curve/plain" : "normbase/raw", Median(ratios), jobs, capacity, pairs);
+  std::printf("median ratio %s: %.3f (jobs=%d, capacity=%d, pairs=%d, plugin=%s)\n",
+              curve ? "curve/plain" : "normbase/raw", Median(ratios), jobs, capacity, pairs,
+              plugin.c_str());
   return 0;
 }
 

@@ -2,6 +2,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "store/decode_memo.h"
+
 namespace normbase::store {
 namespace {
 
@@ -25,14 +27,20 @@ Result<Job> Decode(std::string_view text) {
 }  // namespace
 
 Result<std::optional<Job>> LoadJob(const Reader& r, const std::string& id) {
-  NB_ASSIGN_OR_RETURN(auto v, r.Get(Table::kJobs, JobKey(id)));
-  if (!v) return std::optional<Job>();
-  NB_ASSIGN_OR_RETURN(Job j, Decode(*v));
-  return std::optional<Job>(std::move(j));
+  return LoadDecoded<Job>(r, Table::kJobs, JobKey(id), &Decode);
 }
 
 void SaveJob(WriteContext& w, const Job& job) {
-  w.Put(Table::kJobs, JobKey(job.id), domain::Dump(domain::ToJson(job)));
+  const std::string key = JobKey(job.id);
+  std::string text = domain::Dump(domain::ToJson(job));
+  w.Put(Table::kJobs, key, text);
+  // The committer loads the job again when its result or loss comes:
+  // remember it as decoding `text` gives it back (a dataset job's record has
+  // no proposal fields; its strings are valid UTF-8, which Dump writes as they
+  // are: what a worker says arrives in proto3 strings, checked on parse).
+  Job as_stored = job;
+  if (as_stored.scope == domain::JobScope::kDataset) as_stored.proposal = as_stored.revision = 0;
+  DecodeMemo<Job>::OfThisThread().Remember(key, std::move(text), std::move(as_stored));
   if (job.Terminal())
     w.Delete(Table::kJobs, OpenKey(job.id));
   else

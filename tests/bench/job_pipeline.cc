@@ -10,7 +10,7 @@
 //     the same message sizes (measured from the Normbase run) and K in flight.
 //     P interleaved pairs (A B A B ...); prints each and the median ratio.
 //     --curve runs the Normbase side over tcp with CurveZMQ against the same
-//     pipeline without it (ratio curve/plain).
+//     pipeline over tcp without it (ratio curve/plain).
 //   job_pipeline recovery [--rounds R] [--expiry-ms E]
 //     Time from SIGKILL of a busy worker to its job finishing on another,
 //     against the heartbeat expiry E (target: <= 1.2 x E).
@@ -148,19 +148,20 @@ struct PipelineRun {
   double input_bytes = 0, output_bytes = 0;
 };
 
+enum class Bus { kIpc, kTcp, kTcpCurve };
+
 // N jobs queued first, then one worker drains them.
-PipelineRun Normbase(int jobs, int capacity, bool curve, const std::string& plugin) {
+PipelineRun Normbase(int jobs, int capacity, Bus bus, const std::string& plugin) {
   const std::string dir = TempDir();
   std::vector<std::string> extra, worker_args;
-  std::string endpoint = "ipc://" + dir + "/bus.sock";
-  if (curve) {
+  std::string endpoint = bus == Bus::kIpc ? "ipc://" + dir + "/bus.sock" : "tcp://127.0.0.1:0";
+  if (bus == Bus::kTcpCurve) {
     if (!normbase::bus::WriteKeyPair(dir + "/server", *normbase::bus::GenerateKeyPair()).ok() ||
         !normbase::bus::WriteKeyPair(dir + "/worker", *normbase::bus::GenerateKeyPair()).ok()) {
       std::cerr << "cannot write CurveZMQ keys in " << dir << "\n";
       std::exit(1);
     }
     fs::copy_file(dir + "/worker.pub", dir + "/allowed");
-    endpoint = "tcp://127.0.0.1:0";
     extra = {"--bus.curve-key", dir + "/server.key", "--bus.allowed-keys", dir + "/allowed"};
     worker_args = {"--key", dir + "/worker.key", "--server-key", dir + "/server.pub"};
   }
@@ -169,7 +170,7 @@ PipelineRun Normbase(int jobs, int capacity, bool curve, const std::string& plug
     std::cerr << server.output();
     std::exit(1);
   }
-  if (curve || endpoint.rfind("tcp", 0) == 0) {
+  if (endpoint.rfind("tcp", 0) == 0) {
     std::smatch m;
     const std::string out = server.output();
     if (std::regex_search(out, m, std::regex(R"(bus on (tcp://\S+))"))) endpoint = m[1];
@@ -262,10 +263,10 @@ int Throughput(const std::map<std::string, std::string>& f) {
   std::printf("%-5s %-14s %-14s %-8s %s\n", "pair", curve ? "curve jobs/s" : "normbase j/s",
               curve ? "plain jobs/s" : "raw zmq rt/s", "ratio", "sizes (in/out bytes)");
   for (int p = 1; p <= pairs; ++p) {
-    PipelineRun a = Normbase(jobs, capacity, curve, plugin);
+    PipelineRun a = Normbase(jobs, capacity, curve ? Bus::kTcpCurve : Bus::kIpc, plugin);
     double b;
     if (curve)
-      b = Normbase(jobs, capacity, false, plugin).jobs_per_s;
+      b = Normbase(jobs, capacity, Bus::kTcp, plugin).jobs_per_s;  // the same transport, no Curve
     else
       b = Raw(jobs * 5, capacity, static_cast<size_t>(a.input_bytes),
               static_cast<size_t>(a.output_bytes) + 64);

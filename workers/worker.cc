@@ -20,11 +20,15 @@
 
 #include "bus/curve_keys.h"
 #include "bus/wire.h"
+#include "domain/codec.h"
 
 namespace normbase::worker {
 namespace {
 
 namespace pb = ::normbase::bus::v1;
+
+constexpr char kSharedInputFeature[] = "shared-input";
+constexpr size_t kSharedTextsKept = 8;
 using Clock = std::chrono::steady_clock;
 
 std::atomic<int> g_signal{0};
@@ -272,6 +276,7 @@ class Session {
     h->set_hostname(host);
     h->set_pid(static_cast<uint32_t>(::getpid()));
     h->set_software("normbase-worker " NORMBASE_VERSION);
+    h->add_features(kSharedInputFeature);
     for (const auto& [name, p] : plugins_.plugins()) {
       auto* info = h->add_plugins();
       info->set_name(name);
@@ -350,6 +355,9 @@ class Session {
     auto refuse = [&](const std::string& why) {
       SendResult(job.job_id(), job.attempt(), pb::Result::REFUSED, "", why, 0);
     };
+    // Before any refusal: the core counts the texts this message carries as sent.
+    auto input = AssembleInput(job);
+    if (!input.ok()) return refuse(input.status().message());
     if (draining_) return refuse("the worker is draining");
     if (plugins_.Find(job.plugin()) == nullptr) return refuse("plugin '" + job.plugin() + "' is not loaded here");
     if (running_.count(job.job_id())) return refuse("job " + job.job_id() + " is running here already");
@@ -360,7 +368,46 @@ class Session {
     r.timeout_ms = job.timeout_ms() == 0 ? 60000 : job.timeout_ms();
     r.cancelled = std::make_shared<std::atomic<bool>>(false);
     running_[job.job_id()] = r;
-    runner_.Submit(Task{job.job_id(), job.plugin(), job.attempt(), r.timeout_ms, job.input()}, r.cancelled);
+    runner_.Submit(Task{job.job_id(), job.plugin(), job.attempt(), r.timeout_ms, std::move(*input)},
+                   r.cancelled);
+  }
+
+  // The plugin's input: the job's own object with its shared members added
+  // (worker.proto, SharedMember). Texts sent with the job are kept by id.
+  Result<std::string> AssembleInput(const pb::Job& job) {
+    if (job.shared_size() == 0) return job.input();
+    const std::string& own = job.input();
+    if (own.size() < 2 || own.front() != '{' || own.back() != '}' || own == "{}")
+      return Status::InvalidArgument(
+          "a job with shared members needs an input object with a member");
+    std::vector<domain::JsonMember> members;
+    for (const auto& m : job.shared()) {
+      const std::string& name = m.name();
+      if (name.empty() || name.size() > 32 || !std::all_of(name.begin(), name.end(), [](char c) {
+            return (c >= 'a' && c <= 'z') || c == '_';
+          }))
+        return Status::InvalidArgument("shared member name '" + name.substr(0, 40) +
+                                       "' is not [a-z_]{1,32}");
+      const std::string* text = nullptr;
+      if (!m.text().empty()) {
+        text = &KeepShared(m.id(), m.text());
+      } else if (auto it = std::find_if(shared_texts_.begin(), shared_texts_.end(),
+                                        [&](const auto& kept) { return kept.first == m.id(); });
+                 it != shared_texts_.end()) {
+        text = &it->second;
+      } else {
+        return Status::NotFound("shared input text " + m.id().substr(0, 64) + " is not kept here");
+      }
+      members.push_back({name, *text});
+    }
+    return domain::WithMembers(own, members);
+  }
+
+  const std::string& KeepShared(const std::string& id, const std::string& text) {
+    std::erase_if(shared_texts_, [&](const auto& kept) { return kept.first == id; });
+    if (shared_texts_.size() >= kSharedTextsKept) shared_texts_.pop_front();
+    shared_texts_.emplace_back(id, text);
+    return shared_texts_.back().second;
   }
 
   void SendOutgoing(Outgoing& o) {
@@ -488,6 +535,8 @@ class Session {
   bool welcomed_ = false, draining_ = false;
   Clock::time_point last_heard_{}, last_sent_{}, next_reconnect_{}, drain_deadline_{};
   std::map<std::string, Running> running_;
+  // Shared input texts by id, oldest first (worker.proto: at least 8 kept).
+  std::deque<std::pair<std::string, std::string>> shared_texts_;
 };
 
 }  // namespace

@@ -4,13 +4,14 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
+#include <spdlog/spdlog.h>
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <deque>
 #include <map>
 #include <mutex>
 #include <nlohmann/json.hpp>
-#include <spdlog/spdlog.h>
 #include <thread>
 #include <zmq.hpp>
 
@@ -95,8 +96,19 @@ struct WorkerState {
   int64_t connected_at = 0, last_seen = 0, last_sent = 0;
   int64_t exited_at = 0;  // its process is known to be gone (the local supervisor saw it)
   std::string exit_how;
+  // "shared-input": the ids of the shared input texts sent on this
+  // connection, oldest first; at most kSharedTextsAssumed (the worker keeps
+  // at least twice as many, so every id here is one it still has).
+  bool shared_input = false;
+  std::deque<std::string> shared_sent;
   size_t Load() const { return leased.size() + zombies.size(); }
+  bool HasShared(const std::string& id) const {
+    return std::find(shared_sent.begin(), shared_sent.end(), id) != shared_sent.end();
+  }
 };
+
+constexpr size_t kSharedTextsAssumed = 4;
+constexpr char kSharedInputFeature[] = "shared-input";
 
 std::string Hex(const std::string& bytes) {
   static const char* d = "0123456789abcdef";
@@ -400,6 +412,8 @@ class JobBroker::Impl {
     w.hello = hello;
     w.plugins = std::move(plugins);
     w.capacity = hello.capacity();
+    w.shared_input = std::find(hello.features().begin(), hello.features().end(),
+                               kSharedInputFeature) != hello.features().end();
     w.connected_at = w.last_seen = now;
     pb::Envelope env;
     auto* welcome = env.mutable_welcome();
@@ -459,7 +473,10 @@ class JobBroker::Impl {
       case pb::Result::OK: report.outcome = service::JobOutcome::kOk; break;
       case pb::Result::BAD_INPUT: report.outcome = service::JobOutcome::kBadInput; break;
       case pb::Result::TIMEOUT: report.outcome = service::JobOutcome::kTimedOut; break;
-      case pb::Result::REFUSED: report.outcome = service::JobOutcome::kRefused; break;
+      case pb::Result::REFUSED:
+        report.outcome = service::JobOutcome::kRefused;
+        w.shared_sent.clear();  // it may have refused for want of a shared text: send them again
+        break;
       default: report.outcome = service::JobOutcome::kFailed; break;
     }
     if (report.outcome == service::JobOutcome::kOk) report.output = r.output();
@@ -650,9 +667,29 @@ class JobBroker::Impl {
     msg->set_plugin(job.plugin);
     msg->set_attempt(dispatch);
     msg->set_timeout_ms(static_cast<uint32_t>(o_.job_timeout_ms));
-    const size_t input_bytes = input->size();
-    msg->set_input(std::move(*input));
+    size_t input_bytes = 0;
+    std::vector<std::string> newly_sent;  // shared texts this message carries
+    if (w.shared_input) {
+      input_bytes = input->own.size();
+      msg->set_input(std::move(input->own));
+      for (const auto& part : input->shared) {
+        auto* m = msg->add_shared();
+        m->set_name(part.name);
+        m->set_id(part.text->fingerprint);
+        if (w.HasShared(part.text->fingerprint)) continue;
+        m->set_text(*part.text->body);
+        input_bytes += part.text->body->size();
+        newly_sent.push_back(part.text->fingerprint);
+      }
+    } else {
+      msg->set_input(input->Whole());
+      input_bytes = msg->input().size();
+    }
     if (!Send(w, env)) return false;
+    for (auto& id : newly_sent) {
+      w.shared_sent.push_back(std::move(id));
+      if (w.shared_sent.size() > kSharedTextsAssumed) w.shared_sent.pop_front();
+    }
     stats_local_.job_bytes_out += input_bytes;
     Lease l{job.id, job.plugin, w.identity, dispatch, job.isolate, now, deadline, 0, ""};
     leases_[job.id] = l;

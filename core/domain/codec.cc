@@ -137,6 +137,21 @@ Result<Json> ParseJson(std::string_view text) {
 
 std::string Dump(const Json& j) { return j.dump(-1, ' ', false, Json::error_handler_t::replace); }
 
+std::string WithMembers(std::string object, std::span<const JsonMember> members) {
+  size_t size = object.size();
+  for (const auto& m : members) size += m.name.size() + m.text.size() + 4;
+  object.reserve(size);
+  object.pop_back();  // the closing brace
+  for (const auto& m : members) {
+    object += ",\"";
+    object += m.name;
+    object += "\":";
+    object += m.text;
+  }
+  object += '}';
+  return object;
+}
+
 // ---- agreements ----------------------------------------------------------
 
 Json ToJson(const Evidence& e) {

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <nlohmann/json_fwd.hpp>
+#include <span>
 #include <string_view>
 
 #include "domain/agreement.h"
@@ -65,5 +66,16 @@ Result<Event> EventFromJson(const Json& j);
 Result<Json> ParseJson(std::string_view text);
 // Serialises; invalid UTF-8 in strings is replaced rather than thrown on.
 std::string Dump(const Json& j);
+
+// A member to add to a JSON object's text: its name (plain: no character
+// that needs escaping) and its value, JSON text already written.
+struct JsonMember {
+  std::string_view name;
+  std::string_view text;
+};
+// `object`, the text of a JSON object with at least one member (as Dump
+// writes it: ends in '}'), with `members` added at its end. Parts that many
+// documents share are written once and spliced (job inputs, docs/plugins.md).
+std::string WithMembers(std::string object, std::span<const JsonMember> members);
 
 }  // namespace normbase::domain

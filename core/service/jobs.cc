@@ -100,26 +100,6 @@ std::string CheckStatus(const Job& j) {
   return "error";
 }
 
-// `object` is a JSON object as Dump wrote it, with at least one member; the
-// members are added to it as text already written. The parts every job of a
-// revision shares (codebook, dataset) are written once, not once per job.
-std::string WithMembers(
-    std::string object,
-    std::initializer_list<std::pair<std::string_view, const std::string&>> members) {
-  size_t size = object.size();
-  for (const auto& [key, text] : members) size += key.size() + text.size() + 4;
-  object.reserve(size);
-  object.pop_back();  // the closing brace
-  for (const auto& [key, text] : members) {
-    object += ",\"";
-    object += key;
-    object += "\":";
-    object += text;
-  }
-  object += '}';
-  return object;
-}
-
 }  // namespace
 
 void QueueProposalJobs(store::WriteContext& w, const JobsConfig& config, const domain::Proposal& p) {
@@ -184,8 +164,21 @@ Result<std::vector<Job>> Jobs::RecoverOpenJobs() {
 
 struct Jobs::DatasetDoc {
   Json json;
-  std::string text;  // Dump(json)
+  AnswerPtr text;  // Dump(json), with its fingerprint
 };
+
+size_t JobInput::size() const {
+  size_t n = own.size();
+  for (const auto& s : shared) n += s.name.size() + s.text->body->size() + 4;
+  return n;
+}
+
+std::string JobInput::Whole() const {
+  std::vector<domain::JsonMember> members;
+  members.reserve(shared.size());
+  for (const auto& s : shared) members.push_back({s.name, *s.text->body});
+  return domain::WithMembers(own, members);
+}
 
 Result<std::shared_ptr<const Jobs::DatasetDoc>> Jobs::DatasetDocument(const store::Reader& r,
                                                                       int64_t revision,
@@ -199,7 +192,7 @@ Result<std::shared_ptr<const Jobs::DatasetDoc>> Jobs::DatasetDocument(const stor
     }
     auto doc = std::make_shared<DatasetDoc>();
     NB_ASSIGN_OR_RETURN(doc->json, ReadDatasetDocument(r, revision, current, full));
-    doc->text = domain::Dump(doc->json);
+    doc->text = MakeAnswer(domain::Dump(doc->json));
     // The scan is not a snapshot: a merge that landed meanwhile may be in what
     // was read, and then the document is not that of `current`. Read again.
     NB_ASSIGN_OR_RETURN(int64_t after, store::DatasetRevision(r));
@@ -214,12 +207,12 @@ Result<std::shared_ptr<const Jobs::DatasetDoc>> Jobs::DatasetDocument(const stor
   }
 }
 
-std::shared_ptr<const std::string> Jobs::CodebookText() const {
+AnswerPtr Jobs::CodebookText() const {
   auto cb = codebook_.Get();
   if (!cb) return nullptr;
   std::lock_guard lk(cache_mu_);
   if (cb != codebook_of_text_) {
-    codebook_text_ = std::make_shared<const std::string>(domain::Dump(domain::ToJson(*cb)));
+    codebook_text_ = MakeAnswer(domain::Dump(domain::ToJson(*cb)));
     codebook_of_text_ = std::move(cb);
   }
   return codebook_text_;
@@ -244,7 +237,7 @@ Result<Json> Jobs::ReadDatasetDocument(const store::Reader& r, int64_t revision,
   return Json{{"revision", std::min(revision, current)}, {"agreements", std::move(list)}};
 }
 
-Result<std::string> Jobs::BuildInput(const Job& job) const {
+Result<JobInput> Jobs::BuildInput(const Job& job) const {
   const auto codebook = CodebookText();
   if (!codebook) return Status::Unavailable("no codebook is loaded yet");
   const store::Reader& r = store_;
@@ -291,7 +284,7 @@ Result<std::string> Jobs::BuildInput(const Job& job) const {
       }
       in["baseline"] = std::move(baseline);
     }
-    return WithMembers(domain::Dump(in), {{"codebook", *codebook}, {"dataset", dataset->text}});
+    return JobInput{domain::Dump(in), {{"codebook", codebook}, {"dataset", dataset->text}}};
   }
   in["scope"] = "dataset";
   NB_ASSIGN_OR_RETURN(dataset, DatasetDocument(r, job.dataset_revision, true));
@@ -356,7 +349,7 @@ Result<std::string> Jobs::BuildInput(const Job& job) const {
         for (auto& c : list) codings.push_back(std::move(c));
     in["codings"] = std::move(codings);
   }
-  return WithMembers(domain::Dump(in), {{"codebook", *codebook}, {"dataset", dataset->text}});
+  return JobInput{domain::Dump(in), {{"codebook", codebook}, {"dataset", dataset->text}}};
 }
 
 void Jobs::RecordDispatch(const std::string& job_id, int dispatch, const std::string& worker, int64_t deadline,

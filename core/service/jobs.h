@@ -20,6 +20,7 @@
 
 #include "domain/job.h"
 #include "domain/proposal.h"
+#include "service/answer_cache.h"
 #include "service/common.h"
 
 namespace normbase::service {
@@ -34,6 +35,22 @@ struct JobReport {
   std::string output;   // the plugin's JSON (kOk)
   std::string message;  // otherwise
   std::string worker;
+};
+
+// A job's input document (docs/plugins.md) in parts: the job's own JSON
+// object and the members that every job of a dataset revision shares (the
+// dataset document, the codebook), each written once. The bus sends a worker
+// each shared text once (docs/worker-protocol.md, "shared-input").
+struct JobInput {
+  struct Shared {
+    std::string name;  // the member's name in the input object
+    AnswerPtr text;    // the JSON text; its fingerprint is its id on the bus
+  };
+  std::string own;  // a JSON object with at least one member
+  std::vector<Shared> shared;
+
+  size_t size() const;        // bytes of the whole document
+  std::string Whole() const;  // `own` with the shared members added
 };
 
 // Called inside mutations that change what plugins look at.
@@ -58,8 +75,8 @@ class Jobs {
   // Start-up: jobs that were running when the core stopped go back to the
   // queue (not charged). Returns the open jobs, oldest first. Blocking.
   Result<std::vector<domain::Job>> RecoverOpenJobs();
-  // The job's input document (see docs/plugins.md), built from the store now.
-  Result<std::string> BuildInput(const domain::Job& job) const;
+  // The job's input, built from the store now.
+  Result<JobInput> BuildInput(const domain::Job& job) const;
 
   void RecordDispatch(const std::string& job_id, int dispatch, const std::string& worker,
                       int64_t deadline, Done<domain::Job> done);
@@ -89,7 +106,7 @@ class Jobs {
                                                             int64_t revision, bool full) const;
   Result<Json> ReadDatasetDocument(const store::Reader& r, int64_t revision, int64_t current, bool full) const;
   // The codebook in force as JSON text, made once per codebook.
-  std::shared_ptr<const std::string> CodebookText() const;
+  AnswerPtr CodebookText() const;
 
   store::Store& store_;
   const CodebookCache& codebook_;
@@ -99,7 +116,7 @@ class Jobs {
       dataset_cache_;  // GUARDED_BY(cache_mu_)
   // The codebook the text was made from: held, so its address is not reused.
   mutable std::shared_ptr<const domain::Codebook> codebook_of_text_;  // GUARDED_BY(cache_mu_)
-  mutable std::shared_ptr<const std::string> codebook_text_;          // GUARDED_BY(cache_mu_)
+  mutable AnswerPtr codebook_text_;                                   // GUARDED_BY(cache_mu_)
 };
 
 }  // namespace normbase::service

@@ -5,10 +5,13 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <array>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <map>
+#include <optional>
 #include <random>
 #include <regex>
 #include <thread>
@@ -17,6 +20,7 @@
 #include "bus/curve_keys.h"
 #include "bus/wire.h"
 #include "integration/test_helpers.h"
+#include "normbase/plugin.h"
 #include "support/worker_process.h"
 
 namespace normbase::testing {
@@ -389,6 +393,106 @@ TEST_F(ExternalWorkersTest, ARogueClientSendingGarbageDisturbsNobody) {
   EXPECT_TRUE(heard_version);
 }
 
+// A worker scripted here, announcing "shared-input": the dataset document and
+// the codebook reach it once, later jobs refer to them, and after a refusal
+// (a worker that lost them) the core sends them again.
+TEST_F(ExternalWorkersTest, SharedInputTextsReachAWorkerOnceAndAgainAfterARefusal) {
+  ServerProcess server(BusArgs({"--bus.endpoint", endpoint_}));
+  ASSERT_TRUE(server.Start()) << server.output();
+  HttpClient admin = ClientFor(server, server.admin_token());
+  zmq::context_t ctx;
+  zmq::socket_t dealer(ctx, zmq::socket_type::dealer);
+  dealer.set(zmq::sockopt::linger, 0);
+  dealer.set(zmq::sockopt::routing_id, "scripted");
+  dealer.connect(endpoint_);
+  auto send = [&](const bus::pb::Envelope& env) { dealer.send(zmq::buffer(bus::Encode(env))); };
+  bus::pb::Envelope hello;
+  hello.mutable_hello()->set_worker_id("scripted");
+  hello.mutable_hello()->set_capacity(1);
+  hello.mutable_hello()->add_features("shared-input");
+  auto* plugin = hello.mutable_hello()->add_plugins();
+  plugin->set_name("fault");
+  plugin->set_kind("check");
+  plugin->set_abi_version(NB_PLUGIN_ABI_VERSION);
+  send(hello);
+  // The next job, heartbeating meanwhile (the core expires silent workers).
+  auto next_job = [&]() -> std::optional<bus::pb::Job> {
+    for (int i = 0; i < 200; ++i) {
+      zmq::pollitem_t item{static_cast<void*>(dealer), 0, ZMQ_POLLIN, 0};
+      zmq::poll(&item, 1, std::chrono::milliseconds(50));
+      bus::pb::Envelope hb;
+      hb.mutable_heartbeat();
+      send(hb);
+      zmq::message_t m;
+      while (dealer.recv(m, zmq::recv_flags::dontwait)) {
+        auto env = bus::Decode(m.data(), m.size());
+        if (env.ok() && env->has_job()) return env->job();
+      }
+    }
+    return std::nullopt;
+  };
+  auto answer = [&](const bus::pb::Job& j, bus::pb::Result::Status status,
+                    const std::string& message) {
+    bus::pb::Envelope env;
+    auto* r = env.mutable_result();
+    r->set_job_id(j.job_id());
+    r->set_attempt(j.attempt());
+    r->set_status(status);
+    if (status == bus::pb::Result::OK)
+      r->set_output(R"({"status":"passed","summary":"ok","findings":[]})");
+    r->set_message(message);
+    send(env);
+  };
+  std::map<std::string, std::string> kept;  // what this worker was sent, by id
+  auto assemble = [&](const bus::pb::Job& j) {
+    std::string input = j.input();
+    for (const auto& m : j.shared()) {
+      if (!m.text().empty()) kept[m.id()] = m.text();
+      EXPECT_TRUE(kept.count(m.id())) << "never sent: " << m.name() << " " << m.id();
+      input.pop_back();
+      input += ",\"" + m.name() + "\":" + kept[m.id()] + "}";
+    }
+    return json::parse(input);
+  };
+
+  const int64_t p1 = Propose(admin, "ok");
+  auto j1 = next_job();
+  ASSERT_TRUE(j1.has_value());
+  ASSERT_EQ(j1->shared_size(), 2);
+  for (const auto& m : j1->shared())
+    EXPECT_FALSE(m.text().empty()) << m.name() << ": sent for the first time";
+  const json in1 = assemble(*j1);
+  EXPECT_EQ(in1["proposal"]["id"], p1);
+  EXPECT_EQ(in1["dataset"]["agreements"].size(), 33u) << "the seed's agreements";
+  EXPECT_TRUE(in1["codebook"].is_object() && !in1["codebook"].empty());
+  answer(*j1, bus::pb::Result::OK, "");
+  EXPECT_TRUE(Eventually([&] { return CheckIs(admin, p1, "passed"); })) << Job(admin, p1).dump();
+
+  const int64_t p2 = Propose(admin, "ok");
+  auto j2 = next_job();
+  ASSERT_TRUE(j2.has_value());
+  ASSERT_EQ(j2->shared_size(), 2);
+  for (const auto& m : j2->shared())
+    EXPECT_TRUE(m.text().empty()) << m.name() << ": this worker has it";
+  const json in2 = assemble(*j2);
+  EXPECT_EQ(in2["proposal"]["id"], p2);
+  EXPECT_EQ(in2["dataset"], in1["dataset"]);
+  EXPECT_EQ(in2["codebook"], in1["codebook"]);
+  EXPECT_LT(j2->ByteSizeLong() * 5, j1->ByteSizeLong());
+
+  // A worker that no longer has them refuses: not charged, and sent again whole.
+  answer(*j2, bus::pb::Result::REFUSED, "shared input text is not kept here");
+  auto j3 = next_job();
+  ASSERT_TRUE(j3.has_value());
+  EXPECT_EQ(j3->job_id(), j2->job_id());
+  EXPECT_EQ(j3->attempt(), j2->attempt() + 1);
+  for (const auto& m : j3->shared()) EXPECT_FALSE(m.text().empty()) << m.name() << ": sent again";
+  EXPECT_EQ(assemble(*j3)["proposal"]["id"], p2);
+  answer(*j3, bus::pb::Result::OK, "");
+  EXPECT_TRUE(Eventually([&] { return CheckIs(admin, p2, "passed"); })) << Job(admin, p2).dump();
+  EXPECT_EQ(Job(admin, p2).value("failures", -1), 0) << "a refusal is not the job's fault";
+}
+
 TEST_F(ExternalWorkersTest, OverTcpCurveZmqLetsAllowedWorkersInAndRefusesOthers) {
   ASSERT_TRUE(bus::WriteKeyPair(dir_ + "/server", *bus::GenerateKeyPair()).ok());
   ASSERT_TRUE(bus::WriteKeyPair(dir_ + "/good", *bus::GenerateKeyPair()).ok());
@@ -453,6 +557,82 @@ TEST(BusConfig, ANonLoopbackBusWithoutCurveZmqIsRefusedAtStart) {
   ServerProcess server({"--bus.endpoint", "tcp://0.0.0.0:0"});
   EXPECT_FALSE(server.Start());
   EXPECT_NE(server.output().find("requires CurveZMQ"), std::string::npos) << server.output();
+}
+
+// The real worker against a core scripted here: it announces "shared-input",
+// runs a job whose input it assembles from texts sent with it or before, and
+// refuses (rather than runs) a job naming a text it was never sent or a
+// member name that is not [a-z_]+.
+TEST(WorkerBinary, SharedInputIsAssembledAndAnUnknownTextIsRefusedNotRun) {
+  const std::string dir = TempDir("nb-fake-core");
+  const std::string endpoint = "ipc://" + dir + "/core.sock";
+  zmq::context_t ctx;
+  zmq::socket_t core(ctx, zmq::socket_type::router);
+  core.set(zmq::sockopt::linger, 0);
+  core.set(zmq::sockopt::rcvtimeo, 10000);
+  core.bind(endpoint);
+  WorkerProcess worker({"--connect", endpoint, "--plugins", NB_TEST_PLUGIN_DIR, "--plugin", "fault",
+                        "--capacity", "1"});
+  ASSERT_TRUE(worker.Start());
+  zmq::message_t who, msg;
+  ASSERT_TRUE(core.recv(who) && core.recv(msg)) << worker.output();
+  auto hello = bus::Decode(msg.data(), msg.size());
+  ASSERT_TRUE(hello.ok() && hello->has_hello());
+  const auto& features = hello->hello().features();
+  EXPECT_NE(std::find(features.begin(), features.end(), "shared-input"), features.end());
+  const std::string identity = who.to_string();
+  auto send = [&](const bus::pb::Envelope& env) {
+    core.send(zmq::buffer(identity), zmq::send_flags::sndmore);
+    core.send(zmq::buffer(bus::Encode(env)));
+  };
+  bus::pb::Envelope welcome;
+  welcome.mutable_welcome()->set_heartbeat_interval_ms(1000);
+  welcome.mutable_welcome()->set_heartbeat_expiry_ms(10000);
+  send(welcome);
+  auto result_of = [&](const std::string& job_id) -> std::optional<bus::pb::Result> {
+    for (int i = 0; i < 50; ++i) {
+      zmq::message_t from, m;
+      if (!core.recv(from) || !core.recv(m)) return std::nullopt;
+      auto env = bus::Decode(m.data(), m.size());
+      if (env.ok() && env->has_result() && env->result().job_id() == job_id) return env->result();
+    }
+    return std::nullopt;
+  };
+  auto job = [&](const std::string& id, std::vector<std::array<std::string, 3>> shared) {
+    bus::pb::Envelope env;
+    auto* j = env.mutable_job();
+    j->set_job_id(id);
+    j->set_plugin("fault");
+    j->set_attempt(1);
+    j->set_timeout_ms(5000);
+    j->set_input(R"({"job":{"id":")" + id + R"("},"proposal":{"rationale":"ok"}})");
+    for (const auto& [name, text_id, text] : shared) {
+      auto* m = j->add_shared();
+      m->set_name(name);
+      m->set_id(text_id);
+      m->set_text(text);
+    }
+    send(env);
+    return result_of(id);
+  };
+  const std::string dataset = R"({"revision":1,"agreements":[]})";
+  auto r1 = job("j1", {{"dataset", "d1", dataset}, {"codebook", "c1", "{}"}});
+  ASSERT_TRUE(r1.has_value()) << worker.output();
+  EXPECT_EQ(r1->status(), bus::pb::Result::OK) << r1->message();
+  auto r2 = job("j2", {{"dataset", "d1", ""}, {"codebook", "c1", ""}});  // kept from j1
+  ASSERT_TRUE(r2.has_value()) << worker.output();
+  EXPECT_EQ(r2->status(), bus::pb::Result::OK) << r2->message();
+  auto r3 = job("j3", {{"dataset", "never-sent", ""}});
+  ASSERT_TRUE(r3.has_value()) << worker.output();
+  EXPECT_EQ(r3->status(), bus::pb::Result::REFUSED);
+  EXPECT_NE(r3->message().find("not kept here"), std::string::npos) << r3->message();
+  auto r4 = job("j4", {{"Data\"set", "d1", ""}});
+  ASSERT_TRUE(r4.has_value()) << worker.output();
+  EXPECT_EQ(r4->status(), bus::pb::Result::REFUSED);
+  EXPECT_NE(r4->message().find("is not [a-z_]{1,32}"), std::string::npos) << r4->message();
+  worker.Kill();
+  std::error_code ec;
+  fs::remove_all(dir, ec);
 }
 
 TEST(WorkerBinary, APluginBuiltForAnotherAbiIsRefusedWithAClearMessage) {

@@ -124,7 +124,8 @@ def main():
     frames = {
         "hello": 'protocol: 1 hello { worker_id: "w1" capacity: 2 hostname: "h" pid: 7 software: "normbase-worker 0.1.0" '
                  'plugins { name: "codebook" version: "1" kind: "check" abi_version: 1 } '
-                 'plugins { name: "element-frequency" version: "1" kind: "analysis" abi_version: 1 } }',
+                 'plugins { name: "element-frequency" version: "1" kind: "analysis" abi_version: 1 } '
+                 'features: "shared-input" features: "from-the-future" }',
         "hello_bad_abi": 'protocol: 1 hello { worker_id: "w2" capacity: 1 plugins { name: "x" kind: "check" abi_version: 99 } }',
         "heartbeat": 'protocol: 1 heartbeat { running: "job-1" }',
         "progress": 'protocol: 1 progress { job_id: "job-1" attempt: 1 fraction: 0.5 message: "half" }',

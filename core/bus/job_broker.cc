@@ -108,6 +108,7 @@ struct WorkerState {
 };
 
 constexpr size_t kSharedTextsAssumed = 4;
+constexpr int64_t kViewIntervalMs = 50;  // how stale GET /api/v1/workers may be while jobs move
 constexpr char kSharedInputFeature[] = "shared-input";
 
 std::string Hex(const std::string& bytes) {
@@ -244,7 +245,7 @@ class JobBroker::Impl {
         if (items[0].revents & ZMQ_POLLIN) ReceiveAll();
         Timers();
         Dispatch();
-        PublishView(false);
+        PublishView();
       } catch (const std::exception& e) {
         // A ZeroMQ or protobuf error must not take the core down: log, go on.
         spdlog::error("bus: {}", e.what());
@@ -254,6 +255,9 @@ class JobBroker::Impl {
 
   int PollTimeoutMs() const {
     int ms = std::max(10, std::min(o_.heartbeat_ms / 2, 250));
+    if (view_dirty_)
+      ms = std::min<int>(
+          ms, static_cast<int>(std::max<int64_t>(1, last_view_ + kViewIntervalMs - WallMs())));
     for (const auto& [id, w] : workers_)
       if (w.exited_at != 0) ms = std::min(ms, ExitGraceMs());
     return ms;
@@ -800,22 +804,34 @@ class JobBroker::Impl {
                 {"plugins", plugins}};
   }
 
-  void PublishView(bool force) {
+  // The counters are published after every turn of the loop (a copy). The
+  // workers' view is JSON rebuilt whole, with every lease: at thousands of
+  // jobs a second, rebuilding it every turn was a good part of the broker's
+  // time, so a changed view goes out at most every kViewIntervalMs (the poll
+  // timeout makes sure it does), and an unchanged one every 500 ms for the
+  // heartbeat ages in it.
+  void PublishView() {
     const int64_t now = WallMs();
-    if (!force && !view_dirty_ && now - last_view_ < 500) return;
-    Json items = Json::array();
-    for (const auto& [id, w] : workers_) items.push_back(WorkerJson(w, now));
     BrokerStats s = stats_local_;
     s.workers = workers_.size();
     s.queued = queued_count_;
     s.in_flight = leases_.size();
-    Json view{{"items", std::move(items)}, {"endpoint", bound_}, {"curve", !public_key_.empty()},
-              {"queued", s.queued}, {"in_flight", s.in_flight}};
+    const bool view_due = now - last_view_ >= (view_dirty_ ? kViewIntervalMs : 500);
+    Json view;
+    if (view_due) {
+      Json items = Json::array();
+      for (const auto& [id, w] : workers_) items.push_back(WorkerJson(w, now));
+      view = Json{{"items", std::move(items)},
+                  {"endpoint", bound_},
+                  {"curve", !public_key_.empty()},
+                  {"queued", s.queued},
+                  {"in_flight", s.in_flight}};
+      view_dirty_ = false;
+      last_view_ = now;
+    }
     std::lock_guard lk(view_mu_);
-    view_ = std::move(view);
     stats_ = s;
-    view_dirty_ = false;
-    last_view_ = now;
+    if (view_due) view_ = std::move(view);
   }
 
   void WorkerEvent(const std::string& type, const WorkerState& w, const std::string& why) {

@@ -304,6 +304,32 @@ TEST_F(ExternalWorkersTest, AWorkerKilledMidJobHasItsJobFinishedByAnother) {
   EXPECT_LT(std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - killed_at).count(), 8000);
 }
 
+// The workers view is rebuilt at most every 50 ms while jobs move: it still
+// shows a running job with its progress, and lets go of it when it ends, even
+// with the broker's loop idle between (default heartbeat: 1 s).
+TEST_F(ExternalWorkersTest, TheWorkersViewShowsARunningJobAndThenLetsGoOfIt) {
+  ServerProcess server({"--jobs.checks", "fault", "--jobs.proposal-analyses", "",
+                        "--jobs.dataset-analyses", "", "--plugins.dir", NB_TEST_PLUGIN_DIR,
+                        "--bus.endpoint", endpoint_});
+  ASSERT_TRUE(server.Start()) << server.output();
+  HttpClient admin = ClientFor(server, server.admin_token());
+  WorkerProcess w({"--connect", endpoint_, "--plugins", NB_TEST_PLUGIN_DIR, "--capacity", "1"});
+  ASSERT_TRUE(w.Start());
+  const int64_t p = Propose(admin, "sleep:1500");
+  const std::string job_id = "p" + std::to_string(p) + ".r1.fault";
+  auto listed = [&] {
+    const json items = Workers(admin)["items"];
+    return items.size() == 1 && items[0]["in_flight"].size() == 1 &&
+           items[0]["in_flight"][0]["job"] == job_id;
+  };
+  EXPECT_TRUE(Eventually(listed)) << Workers(admin).dump();
+  ASSERT_TRUE(Eventually([&] { return CheckIs(admin, p, "passed"); })) << Job(admin, p).dump();
+  EXPECT_TRUE(Eventually([&] {
+    const json items = Workers(admin)["items"];
+    return items.size() == 1 && items[0]["in_flight"].empty();
+  })) << Workers(admin).dump();
+}
+
 TEST_F(ExternalWorkersTest, QueuedAndInFlightJobsSurviveACoreCrash) {
   ServerProcess server(BusArgs({"--bus.endpoint", endpoint_}));
   ASSERT_TRUE(server.Start()) << server.output();

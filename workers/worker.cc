@@ -5,16 +5,17 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include <spdlog/spdlog.h>
 #include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <deque>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <random>
 #include <set>
-#include <spdlog/spdlog.h>
 #include <thread>
 #include <zmq.hpp>
 
@@ -380,7 +381,9 @@ class Session {
     if (own.size() < 2 || own.front() != '{' || own.back() != '}' || own == "{}")
       return Status::InvalidArgument(
           "a job with shared members needs an input object with a member");
-    std::vector<domain::JsonMember> members;
+    // Held here, not pointed into the cache: a text kept for a later member
+    // may push out one an earlier member refers to.
+    std::vector<std::shared_ptr<const std::string>> texts;
     for (const auto& m : job.shared()) {
       const std::string& name = m.name();
       if (name.empty() || name.size() > 32 || !std::all_of(name.begin(), name.end(), [](char c) {
@@ -388,25 +391,27 @@ class Session {
           }))
         return Status::InvalidArgument("shared member name '" + name.substr(0, 40) +
                                        "' is not [a-z_]{1,32}");
-      const std::string* text = nullptr;
-      if (!m.text().empty()) {
-        text = &KeepShared(m.id(), m.text());
-      } else if (auto it = std::find_if(shared_texts_.begin(), shared_texts_.end(),
-                                        [&](const auto& kept) { return kept.first == m.id(); });
-                 it != shared_texts_.end()) {
-        text = &it->second;
-      } else {
+      auto text = m.text().empty() ? FindShared(m.id()) : KeepShared(m.id(), m.text());
+      if (!text)
         return Status::NotFound("shared input text " + m.id().substr(0, 64) + " is not kept here");
-      }
-      members.push_back({name, *text});
+      texts.push_back(std::move(text));
     }
+    std::vector<domain::JsonMember> members;
+    for (int i = 0; i < job.shared_size(); ++i)
+      members.push_back({job.shared(i).name(), *texts[i]});
     return domain::WithMembers(own, members);
   }
 
-  const std::string& KeepShared(const std::string& id, const std::string& text) {
+  std::shared_ptr<const std::string> FindShared(const std::string& id) const {
+    auto it = std::find_if(shared_texts_.begin(), shared_texts_.end(),
+                           [&](const auto& kept) { return kept.first == id; });
+    return it == shared_texts_.end() ? nullptr : it->second;
+  }
+
+  std::shared_ptr<const std::string> KeepShared(const std::string& id, const std::string& text) {
     std::erase_if(shared_texts_, [&](const auto& kept) { return kept.first == id; });
     if (shared_texts_.size() >= kSharedTextsKept) shared_texts_.pop_front();
-    shared_texts_.emplace_back(id, text);
+    shared_texts_.emplace_back(id, std::make_shared<const std::string>(text));
     return shared_texts_.back().second;
   }
 
@@ -536,7 +541,7 @@ class Session {
   Clock::time_point last_heard_{}, last_sent_{}, next_reconnect_{}, drain_deadline_{};
   std::map<std::string, Running> running_;
   // Shared input texts by id, oldest first (worker.proto: at least 8 kept).
-  std::deque<std::pair<std::string, std::string>> shared_texts_;
+  std::deque<std::pair<std::string, std::shared_ptr<const std::string>>> shared_texts_;
 };
 
 }  // namespace

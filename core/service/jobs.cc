@@ -1,10 +1,7 @@
 #include "service/jobs.h"
 
 #include <algorithm>
-#include <initializer_list>
 #include <nlohmann/json.hpp>
-#include <string_view>
-#include <utility>
 
 #include "domain/codec.h"
 #include "store/job_records.h"

@@ -652,6 +652,15 @@ TEST(WorkerBinary, SharedInputIsAssembledAndAnUnknownTextIsRefusedNotRun) {
   ASSERT_TRUE(r3.has_value()) << worker.output();
   EXPECT_EQ(r3->status(), bus::pb::Result::REFUSED);
   EXPECT_NE(r3->message().find("not kept here"), std::string::npos) << r3->message();
+  // A job that refers to the oldest kept text and brings a new one, with the
+  // worker's 8 slots full: the new text must not take the referred one away
+  // (a use after free under ASan before the texts were held by shared_ptr).
+  for (int i = 0; i < 6; ++i)
+    ASSERT_TRUE(
+        job("fill" + std::to_string(i), {{"filler", "x" + std::to_string(i), "{}"}}).has_value());
+  auto r5 = job("j5", {{"dataset", "d1", ""}, {"codebook", "c2", "{}"}});
+  ASSERT_TRUE(r5.has_value()) << worker.output();
+  EXPECT_EQ(r5->status(), bus::pb::Result::OK) << r5->message();
   auto r4 = job("j4", {{"Data\"set", "d1", ""}});
   ASSERT_TRUE(r4.has_value()) << worker.output();
   EXPECT_EQ(r4->status(), bus::pb::Result::REFUSED);

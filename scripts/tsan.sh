@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Builds Normbase with ThreadSanitizer (g++ -fsanitize=thread) into
 # build-tsan and runs the concurrency tests: the store's committer and group
-# commit, the review workflow's racing writers, the live stream's fan-out and
-# resume, racing votes and merges through the real server, the abuse tests
+# commit, the local workers' supervisor, the review workflow's racing writers,
+# the live stream's fan-out and resume, racing votes and merges through the real server, the abuse tests
 # (many connections at once) and the job bus with real workers. The servers
 # and workers those tests start are TSan builds too; a data race anywhere
 # stops the process that has it (halt_on_error) and leaves its report in
@@ -20,14 +20,14 @@
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 build="${BUILD_DIR:-$root/build-tsan}"
-tests="${TSAN_TESTS:-^(core\.StoreTest|core\.ReviewWorkflowTest\.Concurrent|core\.RateLimitTest|integration\.ReviewConcurrency|integration\.StreamTest|integration\.AbuseTest|bus\.)}"
+tests="${TSAN_TESTS:-^(core\.StoreTest|core\.ReviewWorkflowTest\.Concurrent|core\.RateLimitTest|core\.WorkerSupervisorTest|integration\.ReviewConcurrency|integration\.StreamTest|integration\.AbuseTest|bus\.)}"
 
 "$root/scripts/install-deps.sh" >/dev/null
 cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Debug -DNORMBASE_TESTS=ON -DNORMBASE_ROCKSDB_SHARED=ON -DCMAKE_CXX_FLAGS_DEBUG=-g1 -DCMAKE_C_FLAGS_DEBUG=-g1 \
   -DCMAKE_CXX_FLAGS="-fsanitize=thread -fno-omit-frame-pointer" \
   -DCMAKE_C_FLAGS="-fsanitize=thread -fno-omit-frame-pointer" \
   -DCMAKE_EXE_LINKER_FLAGS="-fsanitize=thread" -DCMAKE_SHARED_LINKER_FLAGS="-fsanitize=thread" >/dev/null
-ninja -C "$build" -j "${JOBS:-$(nproc)}" core_tests concurrency_tests bus_tests normbase-server normbase-worker
+ninja -C "$build" -j "${JOBS:-$(nproc)}" core_tests server_tests concurrency_tests bus_tests normbase-server normbase-worker
 
 logs="$build/tsan-logs"
 rm -rf "$logs" && mkdir -p "$logs"

@@ -156,6 +156,12 @@ void AddServerOptions(CLI::App& app, ServerConfig& c) {
       ->capture_default_str()->check(CLI::Range(0, 64))->group(jobs);
   app.add_option("--workers.capacity", c.local_workers.capacity, "Jobs each local worker runs at once")
       ->capture_default_str()->check(CLI::Range(1, 1024))->group(jobs);
+  app.add_option("--workers.restart-burst", c.local_workers.restart_burst,
+                 "Exits of one local worker within 10 s answered by an immediate restart; beyond, "
+                 "restarts back off")
+      ->capture_default_str()
+      ->check(CLI::Range(0, 100))
+      ->group(jobs);
   app.add_option("--workers.bin", c.local_workers.binary, "The normbase-worker binary (default: beside this one)")
       ->group(jobs);
   app.add_option("--plugins.dir", c.local_workers.plugins_dir,

@@ -1,15 +1,18 @@
 // WorkerSupervisor: the local workers normbase-server starts itself
-// (--workers N), so that one command runs everything. It restarts a worker
-// that exits or crashes (with back-off, so a worker that dies at once does not
-// spin), and on shutdown asks each to drain (SIGTERM), then kills what is left.
-// Workers die with the server (PR_SET_PDEATHSIG). Remote workers are not its
-// business: they connect to the bus on their own.
+// (--workers N), so that one command runs everything. It sees a worker exit
+// the moment it happens (a pidfd per worker, no polling), tells the broker, and
+// starts it again: at once for the first few exits in a window (a plugin that
+// crashed on one input should cost one restart, not seconds of capacity), then
+// with a back-off, so a worker that cannot start does not spin. On shutdown it
+// asks each to drain (SIGTERM), then kills what is left. Workers die with the
+// server (PR_SET_PDEATHSIG). Remote workers are not its business: they connect
+// to the bus on their own.
 #pragma once
 
 #include <sys/types.h>
 
 #include <atomic>
-#include <condition_variable>
+#include <deque>
 #include <functional>
 #include <memory>
 #include <mutex>
@@ -33,6 +36,13 @@ struct SupervisorOptions {
   int heartbeat_ms = 1000;
   int heartbeat_expiry_ms = 3000;
   int stop_timeout_ms = 10000;
+  // Restart policy: up to `restart_burst` exits of one worker within
+  // `restart_window_ms` are answered by an immediate restart; beyond that
+  // each restart waits, from 500 ms doubling up to 30 s. A worker that stayed
+  // up for `stable_ms` starts over with a clean record.
+  int restart_burst = 3;
+  int restart_window_ms = 10000;
+  int stable_ms = 60000;
   // Called (from the supervisor's thread) when a worker exits on its own or
   // is killed, with the id it was started with: the broker then releases its
   // jobs at once rather than after the heartbeat expiry.
@@ -51,18 +61,30 @@ class WorkerSupervisor {
   int restarts() const { return restarts_; }
 
  private:
+  // One local worker: its process while it runs, its record of exits.
+  struct Slot {
+    pid_t pid = -1;      // -1: waiting to restart
+    int pidfd = -1;      // readable when the process exits; -1 without pidfd support
+    std::string id;      // the --id it was started with
+    int generation = 0;  // starts so far (part of the id)
+    int64_t started_at = 0;
+    int64_t restart_at = 0;
+    int backoff_ms = 0;         // the next delayed restart's wait
+    std::deque<int64_t> exits;  // within the restart window
+  };
+
   explicit WorkerSupervisor(SupervisorOptions o) : o_(std::move(o)) {}
-  pid_t Spawn(size_t index);
+  void Spawn(Slot& slot, size_t index);
+  // The process of `slot` is gone: reap it, plan its restart, say how it ended.
+  std::string Reaped(Slot& slot, int status, int64_t now);
+  int PollTimeoutMs(int64_t now) const;
   void Loop();
 
   SupervisorOptions o_;
+  int wake_fd_ = -1;  // eventfd: stop
   mutable std::mutex mu_;
-  std::condition_variable cv_;
   bool stop_ = false;                 // GUARDED_BY(mu_)
-  std::vector<pid_t> pids_;           // GUARDED_BY(mu_); -1: waiting to restart
-  std::vector<std::string> ids_;      // GUARDED_BY(mu_): the --id each was started with
-  std::vector<int64_t> restart_at_;   // GUARDED_BY(mu_)
-  std::vector<int> backoff_ms_;       // GUARDED_BY(mu_)
+  std::vector<Slot> slots_;           // GUARDED_BY(mu_); changed only by the loop thread
   std::atomic<int> restarts_{0};
   std::thread thread_;
 };

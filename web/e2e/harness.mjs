@@ -5,7 +5,7 @@
 // the server that the tests can cut and restore to drop the live connection
 // for real.
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -34,7 +34,8 @@ export async function waitFor(what, f, timeoutMs = 15000) {
   }
 }
 
-// The real server. stop() sends SIGTERM and removes the data directory.
+// The real server. stop() sends SIGTERM, removes the data directory and
+// leaves the server's output in the artifacts folder (server.log).
 export async function startServer(extraArgs = []) {
   for (const [what, p] of [['normbase-server', config.serverBin], ['the built dashboard (npm run build)', path.join(config.webRoot, 'index.html')]])
     if (!existsSync(p)) throw new Error(`${what} is missing: ${p}`);
@@ -64,6 +65,9 @@ export async function startServer(extraArgs = []) {
         await waitFor('the server to stop', () => exited !== null, 20000).catch(() => child.kill('SIGKILL'));
       }
       rmSync(dir, { recursive: true, force: true });
+      // Kept for a failed run's post-mortem (warnings and errors only).
+      mkdirSync(config.artifacts, { recursive: true });
+      writeFileSync(path.join(config.artifacts, 'server.log'), output);
     },
   };
 }

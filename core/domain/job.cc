@@ -20,12 +20,24 @@ std::optional<JobState> ParseJobState(const std::string& s) {
   return std::nullopt;
 }
 
+// Appended piece by piece: g++ 12 at -O2 warns (-Wrestrict, a false
+// positive) about `"p" + std::to_string(...)`.
 std::string ProposalJobId(int64_t proposal, int revision, const std::string& plugin) {
-  return "p" + std::to_string(proposal) + ".r" + std::to_string(revision) + "." + plugin;
+  std::string id = "p";
+  id += std::to_string(proposal);
+  id += ".r";
+  id += std::to_string(revision);
+  id += '.';
+  id += plugin;
+  return id;
 }
 
 std::string DatasetJobId(int64_t dataset_revision, const std::string& plugin) {
-  return "d" + std::to_string(dataset_revision) + "." + plugin;
+  std::string id = "d";
+  id += std::to_string(dataset_revision);
+  id += '.';
+  id += plugin;
+  return id;
 }
 
 namespace {
@@ -112,7 +124,7 @@ Json ToJson(const Job& j) {
            {"outcome", j.outcome},
            {"summary", j.summary},
            {"progress", j.progress},
-           {"attempts", attempts},
+           {"attempts", std::move(attempts)},
            {"dataset_revision", j.dataset_revision}};
   if (j.scope == JobScope::kProposal) {
     out["proposal"] = j.proposal;

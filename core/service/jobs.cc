@@ -17,8 +17,12 @@ using domain::JobState;
 
 std::string EventPrefix(const Job& j) { return j.scope == JobScope::kProposal ? "check." : "analysis."; }
 
-// One event per state change: "check.queued", "analysis.done", ...
-void AppendJobEvent(store::WriteContext& w, const Job& j, const std::string& what) {
+// Saves the job and announces its state: one event per state change
+// ("check.queued", "analysis.done", ...) carrying the job without its
+// attempts, made from the document the record was written from.
+void SaveAndAnnounce(store::WriteContext& w, const Job& j, const std::string& what) {
+  Json job = store::SaveJob(w, j);
+  job.erase("attempts");
   domain::Event e;
   e.type = EventPrefix(j) + what;
   e.subjects["job"] = j.id;
@@ -26,9 +30,9 @@ void AppendJobEvent(store::WriteContext& w, const Job& j, const std::string& wha
     e.subjects["proposal"] = std::to_string(j.proposal);
   else
     e.subjects["dataset_revision"] = std::to_string(j.dataset_revision);
-  Json job = domain::ToJson(j);
-  job.erase("attempts");
-  e.payload = domain::Dump(Json{{"job", job}});
+  Json payload = Json::object();
+  payload["job"] = std::move(job);
+  e.payload = domain::Dump(payload);
   w.AppendEvent(std::move(e));
 }
 
@@ -38,8 +42,7 @@ void QueueOne(store::WriteContext& w, const JobsConfig& config, Job job) {
   job.state = JobState::kQueued;
   job.max_attempts = std::max(1, config.max_attempts);
   job.created_at = job.updated_at = w.Now();
-  store::SaveJob(w, job);
-  AppendJobEvent(w, job, "queued");
+  SaveAndAnnounce(w, job, "queued");
 }
 
 Json AgreementSummary(const domain::Agreement& a) {
@@ -146,8 +149,7 @@ Result<std::vector<Job>> Jobs::RecoverOpenJobs() {
     NB_RETURN_IF_ERROR(store::ForEachOpenJob(w, [&](Job&& j) {
       if (j.state == JobState::kRunning) {
         domain::ApplyAttemptLoss(j, AttemptLoss::kOrphaned, "the core restarted while the job ran", w.Now());
-        store::SaveJob(w, j);
-        AppendJobEvent(w, j, "queued");
+        SaveAndAnnounce(w, j, "queued");
       }
       open.push_back(std::move(j));
       return true;
@@ -357,8 +359,7 @@ void Jobs::RecordDispatch(const std::string& job_id, int dispatch, const std::st
     if (job->state != JobState::kQueued || job->dispatches + 1 != dispatch)
       return Status::Conflict("job " + job_id + " is " + domain::JobStateName(job->state) + "; not dispatched again");
     domain::ApplyDispatch(*job, worker, w.Now(), deadline);
-    store::SaveJob(w, *job);
-    AppendJobEvent(w, *job, "running");
+    SaveAndAnnounce(w, *job, "running");
     return std::move(*job);
   }, std::move(done));
 }
@@ -416,8 +417,7 @@ void Jobs::RecordResult(JobReport report, Done<Job> done) {
     }
     job.updated_at = now;
     job.progress = job.state == JobState::kDone ? 1.0 : 0.0;
-    store::SaveJob(w, job);
-    AppendJobEvent(w, job, domain::JobStateName(job.state));
+    SaveAndAnnounce(w, job, domain::JobStateName(job.state));
     return job;
   }, std::move(done));
 }
@@ -427,8 +427,7 @@ void Jobs::RecordLoss(const std::string& job_id, int dispatch, AttemptLoss loss,
   SubmitFor<Job>(store_, [job_id, dispatch, loss, message](store::WriteContext& w) -> Result<Job> {
     NB_ASSIGN_OR_RETURN(Job job, LoadLeased(w, job_id, dispatch));
     domain::ApplyAttemptLoss(job, loss, message, w.Now());
-    store::SaveJob(w, job);
-    AppendJobEvent(w, job, domain::JobStateName(job.state));
+    SaveAndAnnounce(w, job, domain::JobStateName(job.state));
     return job;
   }, std::move(done));
 }

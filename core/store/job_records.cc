@@ -30,9 +30,10 @@ Result<std::optional<Job>> LoadJob(const Reader& r, const std::string& id) {
   return LoadDecoded<Job>(r, Table::kJobs, JobKey(id), &Decode);
 }
 
-void SaveJob(WriteContext& w, const Job& job) {
+Json SaveJob(WriteContext& w, const Job& job) {
   const std::string key = JobKey(job.id);
-  std::string text = domain::Dump(domain::ToJson(job));
+  Json doc = domain::ToJson(job);
+  std::string text = domain::Dump(doc);
   w.Put(Table::kJobs, key, text);
   // The committer loads the job again when its result or loss comes:
   // remember it as decoding `text` gives it back (a dataset job's record has
@@ -41,15 +42,20 @@ void SaveJob(WriteContext& w, const Job& job) {
   Job as_stored = job;
   if (as_stored.scope == domain::JobScope::kDataset) as_stored.proposal = as_stored.revision = 0;
   DecodeMemo<Job>::OfThisThread().Remember(key, std::move(text), std::move(as_stored));
-  if (job.Terminal())
+  if (job.Terminal()) {
     w.Delete(Table::kJobs, OpenKey(job.id));
-  else
+  } else if (job.dispatches == 0) {
     w.Put(Table::kJobs, OpenKey(job.id), "");
-  if (job.scope == domain::JobScope::kProposal)
-    w.Put(Table::kJobs, ProposalPrefix(job.proposal, job.revision) + job.plugin, job.id);
-  else
-    w.Put(Table::kJobs, DatasetPrefix(job.plugin) + EncodeU64(static_cast<uint64_t>(job.dataset_revision)),
-          job.id);
+  }
+  if (job.dispatches == 0) {
+    if (job.scope == domain::JobScope::kProposal)
+      w.Put(Table::kJobs, ProposalPrefix(job.proposal, job.revision) + job.plugin, job.id);
+    else
+      w.Put(Table::kJobs,
+            DatasetPrefix(job.plugin) + EncodeU64(static_cast<uint64_t>(job.dataset_revision)),
+            job.id);
+  }
+  return doc;
 }
 
 Status ForEachOpenJob(const Reader& r, const std::function<bool(Job&&)>& fn) {

@@ -19,8 +19,12 @@
 namespace normbase::store {
 
 Result<std::optional<domain::Job>> LoadJob(const Reader& r, const std::string& id);
-// Writes the record and keeps the open and subject indexes in step with its state.
-void SaveJob(WriteContext& w, const domain::Job& job);
+// Writes the record and keeps the open and subject indexes in step with its
+// state. Returns the document it stored (domain::ToJson(job)), for a caller
+// that publishes the job too. The indexes are written while the job has
+// never been dispatched (it is created so) and the open mark is removed when
+// it ends (an ended job never runs again); saves in between leave them be.
+domain::Json SaveJob(WriteContext& w, const domain::Job& job);
 // Visits queued and running jobs.
 Status ForEachOpenJob(const Reader& r, const std::function<bool(domain::Job&&)>& fn);
 // Visits every job in id order after `after_id` (for listings).

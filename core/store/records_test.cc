@@ -7,6 +7,7 @@
 
 #include <filesystem>
 #include <nlohmann/json.hpp>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -359,6 +360,66 @@ TEST_F(RecordsTest, AJobRememberedFromItsSaveIsWhatItsBytesDecodeTo) {
     decoded["proposal_field"] = (*fresh)->proposal;
     EXPECT_EQ(remembered, decoded) << id;
   }
+}
+
+// SaveJob writes a job's indexes when it is created and only removes the
+// open mark when it ends: through dispatches, a loss and a result, a job is
+// open exactly until it ends and found by its proposal revision throughout.
+TEST_F(RecordsTest, AJobIsOpenUntilItEndsAndFoundByItsRevisionThroughout) {
+  domain::Job job;
+  job.id = domain::ProposalJobId(5, 1, "codebook");
+  job.plugin = "codebook";
+  job.proposal = 5;
+  job.revision = 1;
+  domain::Job analysis;
+  analysis.id = domain::DatasetJobId(3, "trend");
+  analysis.plugin = "trend";
+  analysis.kind = "analysis";
+  analysis.scope = domain::JobScope::kDataset;
+  analysis.dataset_revision = 3;
+  auto open_ids = [&] {
+    std::set<std::string> ids;
+    EXPECT_TRUE(ForEachOpenJob(*store_, [&](domain::Job&& j) {
+                  ids.insert(j.id);
+                  return true;
+                }).ok());
+    return ids;
+  };
+  auto save = [&](const domain::Job& j) {
+    Write([&](WriteContext& w) {
+      SaveJob(w, j);
+      return Status::Ok();
+    });
+  };
+  auto by_revision = [&] {
+    auto jobs = JobsOfProposalRevision(*store_, 5, 1);
+    EXPECT_TRUE(jobs.ok());
+    return jobs.ok() && jobs->size() == 1 ? (*jobs)[0].state : domain::JobState::kQueued;
+  };
+  save(job);
+  save(analysis);
+  EXPECT_EQ(open_ids(), (std::set<std::string>{job.id, analysis.id}));
+  domain::ApplyDispatch(job, "worker-a", 1000, 61000);
+  save(job);
+  EXPECT_EQ(by_revision(), domain::JobState::kRunning);
+  domain::ApplyAttemptLoss(job, domain::AttemptLoss::kWorkerLost, "gone", 2000);
+  save(job);
+  EXPECT_TRUE(open_ids().count(job.id));
+  domain::ApplyDispatch(job, "worker-b", 3000, 63000);
+  save(job);
+  EXPECT_TRUE(open_ids().count(job.id));
+  job.state = domain::JobState::kDone;
+  job.outcome = "passed";
+  save(job);
+  EXPECT_EQ(open_ids(), std::set<std::string>{analysis.id});
+  EXPECT_EQ(by_revision(), domain::JobState::kDone);
+  domain::ApplyDispatch(analysis, "worker-a", 4000, 64000);
+  analysis.state = domain::JobState::kFailed;
+  save(analysis);
+  EXPECT_TRUE(open_ids().empty());
+  auto again = LoadJob(*store_, analysis.id);
+  ASSERT_TRUE(again.ok() && again->has_value());
+  EXPECT_EQ((*again)->state, domain::JobState::kFailed);
 }
 
 // Tokens and users are loaded on every request through the same memo: a

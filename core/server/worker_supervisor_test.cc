@@ -14,12 +14,13 @@
 #include <sstream>
 #include <thread>
 
+#include "support/eventually.h"
 #include "support/temp_dir.h"
 
 namespace normbase::server {
 namespace {
 
-using Clock = std::chrono::steady_clock;
+using normbase::testing::Eventually;
 
 class StandInWorker {
  public:
@@ -56,15 +57,6 @@ struct Exits {
     return seen.size();
   }
 };
-
-bool Eventually(const std::function<bool()>& f, int ms = 10000) {
-  const auto deadline = Clock::now() + std::chrono::milliseconds(ms);
-  while (Clock::now() < deadline) {
-    if (f()) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));
-  }
-  return f();
-}
 
 SupervisorOptions Options(const StandInWorker& w, Exits& exits) {
   SupervisorOptions o;

@@ -316,6 +316,17 @@ TEST_F(RecordsTest, AHeadRememberedFromItsSaveIsWhatItsBytesDecodeTo) {
   }
 }
 
+// The "trend" analysis of a dataset revision, as queued.
+domain::Job TrendAnalysis(int64_t dataset_revision) {
+  domain::Job analysis;
+  analysis.id = domain::DatasetJobId(dataset_revision, "trend");
+  analysis.plugin = "trend";
+  analysis.kind = "analysis";
+  analysis.scope = domain::JobScope::kDataset;
+  analysis.dataset_revision = dataset_revision;
+  return analysis;
+}
+
 // The committer remembers the jobs it saved (the result of a job it leased a
 // moment ago loads it again): what it remembers must be exactly what the
 // bytes decode to, for a leased proposal check and for a dataset analysis
@@ -332,12 +343,7 @@ TEST_F(RecordsTest, AJobRememberedFromItsSaveIsWhatItsBytesDecodeTo) {
   domain::ApplyDispatch(check, "worker-a", 1000, 61000);
   domain::ApplyAttemptLoss(check, domain::AttemptLoss::kWorkerLost, "gone \xC3\xA9", 2000);
   domain::ApplyDispatch(check, "worker-b", 3000, 63000);
-  domain::Job analysis;
-  analysis.id = domain::DatasetJobId(7, "trend");
-  analysis.plugin = "trend";
-  analysis.kind = "analysis";
-  analysis.scope = domain::JobScope::kDataset;
-  analysis.dataset_revision = 7;
+  domain::Job analysis = TrendAnalysis(7);
   analysis.proposal = 99;  // a dataset job's record has no proposal fields
   analysis.revision = 4;
   Write([&](WriteContext& w) {
@@ -371,12 +377,7 @@ TEST_F(RecordsTest, AJobIsOpenUntilItEndsAndFoundByItsRevisionThroughout) {
   job.plugin = "codebook";
   job.proposal = 5;
   job.revision = 1;
-  domain::Job analysis;
-  analysis.id = domain::DatasetJobId(3, "trend");
-  analysis.plugin = "trend";
-  analysis.kind = "analysis";
-  analysis.scope = domain::JobScope::kDataset;
-  analysis.dataset_revision = 3;
+  domain::Job analysis = TrendAnalysis(3);
   auto open_ids = [&] {
     std::set<std::string> ids;
     EXPECT_TRUE(ForEachOpenJob(*store_, [&](domain::Job&& j) {

@@ -21,6 +21,7 @@
 #include "bus/wire.h"
 #include "integration/test_helpers.h"
 #include "normbase/plugin.h"
+#include "support/eventually.h"
 #include "support/worker_process.h"
 
 namespace normbase::testing {
@@ -50,15 +51,7 @@ std::string TempDir(const std::string& prefix) {
   return d ? std::string(d) : std::string();
 }
 
-// Polls `probe` until it returns true or `ms` pass.
-bool Eventually(const std::function<bool()>& probe, int ms = 20000) {
-  const auto deadline = Clock::now() + std::chrono::milliseconds(ms);
-  while (Clock::now() < deadline) {
-    if (probe()) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  }
-  return probe();
-}
+using normbase::testing::Eventually;
 
 // Runs normbase-worker to completion: {exit code, output}.
 std::pair<int, std::string> RunWorkerBinary(std::vector<std::string> args, int timeout_ms = 10000) {

@@ -659,10 +659,11 @@ class JobBroker::Impl {
       // The job cannot run at all: record it as an error rather than retry forever.
       spdlog::warn("bus: job {} cannot run: {}", job.id, input.status().message());
       known_.erase(job.id);
-      jobs_.RecordDispatch(job.id, dispatch, "core", deadline, [](Result<Job>) {});
-      jobs_.RecordResult(service::JobReport{job.id, dispatch, service::JobOutcome::kFailed, "",
-                                            "cannot build the job's input: " + input.status().message(), "core"},
-                         [](Result<Job>) {});
+      jobs_.RecordDispatch(job.id, dispatch, "core", deadline, [](const Result<Job>&) {});
+      jobs_.RecordResult(
+          service::JobReport{job.id, dispatch, service::JobOutcome::kFailed, "",
+                             "cannot build the job's input: " + input.status().message(), "core"},
+          [](const Result<Job>&) {});
       return true;
     }
     pb::Envelope env;

@@ -217,6 +217,35 @@ AnswerPtr Jobs::CodebookText() const {
   return codebook_text_;
 }
 
+Result<AnswerPtr> Jobs::BaselineText(const store::Reader& r, int64_t dataset_revision) const {
+  // Which results are the latest is cheap to find (an index seek and a job
+  // record); only reading them is not. A done job's result never changes, so
+  // the jobs' ids, states, dispatches and times say whether the text is current.
+  std::vector<Job> latest;
+  std::string key;
+  for (const auto& name : config_.jobs.dataset_analyses) {
+    NB_ASSIGN_OR_RETURN(auto job, store::LatestDatasetJob(r, name, dataset_revision));
+    if (!job) continue;
+    key += job->id + ' ' + domain::JobStateName(job->state) + ' ' +
+           std::to_string(job->dispatches) + ' ' + std::to_string(job->updated_at) + '\n';
+    latest.push_back(std::move(*job));
+  }
+  {
+    std::lock_guard lk(cache_mu_);
+    if (baseline_text_ && baseline_key_ == key) return baseline_text_;
+  }
+  Json baseline = Json::object();
+  for (const auto& job : latest) {
+    NB_ASSIGN_OR_RETURN(Json out, StoredOutput(r, job));
+    if (!out.is_null()) baseline[job.plugin] = std::move(out);
+  }
+  AnswerPtr text = MakeAnswer(domain::Dump(baseline));
+  std::lock_guard lk(cache_mu_);
+  baseline_key_ = std::move(key);
+  baseline_text_ = text;
+  return text;
+}
+
 Result<Json> Jobs::ReadDatasetDocument(const store::Reader& r, int64_t revision, int64_t current, bool full) const {
   Json list = Json::array();
   Status err;
@@ -274,14 +303,9 @@ Result<JobInput> Jobs::BuildInput(const Job& job) const {
     } else {
       in["scope"] = "proposal";
       NB_ASSIGN_OR_RETURN(dataset, DatasetDocument(r, now_rev, true));
-      Json baseline = Json::object();
-      for (const auto& name : config_.jobs.dataset_analyses) {
-        NB_ASSIGN_OR_RETURN(auto latest, store::LatestDatasetJob(r, name, now_rev));
-        if (!latest) continue;
-        NB_ASSIGN_OR_RETURN(Json out, StoredOutput(r, *latest));
-        if (!out.is_null()) baseline[name] = std::move(out);
-      }
-      in["baseline"] = std::move(baseline);
+      NB_ASSIGN_OR_RETURN(auto baseline, BaselineText(r, now_rev));
+      return JobInput{domain::Dump(in),
+                      {{"codebook", codebook}, {"dataset", dataset->text}, {"baseline", baseline}}};
     }
     return JobInput{domain::Dump(in), {{"codebook", codebook}, {"dataset", dataset->text}}};
   }

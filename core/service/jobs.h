@@ -107,6 +107,12 @@ class Jobs {
   Result<Json> ReadDatasetDocument(const store::Reader& r, int64_t revision, int64_t current, bool full) const;
   // The codebook in force as JSON text, made once per codebook.
   AnswerPtr CodebookText() const;
+  // What an impact job compares against: the latest stored result of each
+  // dataset analysis up to `dataset_revision`, as one JSON object's text.
+  // Kept while the same results are the latest (a newer analysis finishing
+  // replaces one), so the impact jobs of many proposals do not each parse
+  // every result (tens of KB) and write it out again.
+  Result<AnswerPtr> BaselineText(const store::Reader& r, int64_t dataset_revision) const;
 
   store::Store& store_;
   const CodebookCache& codebook_;
@@ -117,6 +123,9 @@ class Jobs {
   // The codebook the text was made from: held, so its address is not reused.
   mutable std::shared_ptr<const domain::Codebook> codebook_of_text_;  // GUARDED_BY(cache_mu_)
   mutable AnswerPtr codebook_text_;                                   // GUARDED_BY(cache_mu_)
+  // Which results the baseline text was made from (job, state, dispatch, time).
+  mutable std::string baseline_key_;  // GUARDED_BY(cache_mu_)
+  mutable AnswerPtr baseline_text_;   // GUARDED_BY(cache_mu_)
 };
 
 }  // namespace normbase::service

@@ -228,6 +228,17 @@ TEST(BuiltinPlugins, SeedAnalysesAndAProposalsChecksRunEndToEnd) {
   EXPECT_TRUE(IsProblem(admin.Get("/api/v1/analyses/astrology"), 404, "astrology"));
   json list = admin.Get("/api/v1/analyses").json();
   ASSERT_EQ(list["items"].size(), 4u);
+  // Every analysis done first, so that the impact jobs below get all of them
+  // as their baseline.
+  ASSERT_TRUE(Eventually(
+      [&] {
+        list = admin.Get("/api/v1/analyses").json();
+        for (const auto& item : list["items"])
+          if (item.value("latest", json::object()).value("state", "") != "done") return false;
+        return true;
+      },
+      30000))
+      << list.dump();
   // A proposal gets every check and its impact; a missing locator is found in place.
   json a = NewAgreement(UniqueName("builtin"));
   a["codings"]["human-rights"]["evidence"][0]["locator"] = "";
@@ -251,6 +262,77 @@ TEST(BuiltinPlugins, SeedAnalysesAndAProposalsChecksRunEndToEnd) {
       located |= f.value("field", "") == "codings.human-rights.evidence[0].locator";
   EXPECT_TRUE(located) << view["checks"].dump();
   EXPECT_TRUE(view["impact"]["impact"]["result"].is_object());
+  // The impact started from the analyses' stored states. A second proposal's
+  // impact gets the same baseline (made once, then kept) and starts from it too.
+  auto second =
+      admin.Post("/api/v1/proposals", json{{"kind", "add"},
+                                           {"agreement", NewAgreement(UniqueName("builtin"))},
+                                           {"rationale", "second"}});
+  ASSERT_EQ(second.status, 201) << second.body;
+  const std::string second_path =
+      "/api/v1/proposals/" + std::to_string(second.json()["id"].get<int64_t>());
+  json second_view;
+  ASSERT_TRUE(Eventually(
+      [&] {
+        second_view = admin.Get(second_path).json();
+        return second_view["impact"].value("impact", json::object()).value("status", "") == "done";
+      },
+      30000))
+      << second_view.dump();
+  for (const json* v : {&view, &second_view})
+    for (const char* analysis : {"element-frequency", "trend", "co-occurrence"})
+      EXPECT_EQ((*v)["impact"]["impact"]["result"]["computation"].value(analysis, ""),
+                "baseline state")
+          << analysis << ": " << (*v)["impact"].dump();
+  // The second proposal merged: the analyses run on the new dataset revision,
+  // and the next impact starts from their results, not from the kept ones.
+  for (const char* group : {"government", "private-sector"}) {
+    HttpClient reviewer = ClientFor(server, CreateUser(admin, "contributor", group).token);
+    ASSERT_TRUE(
+        IsStatus(reviewer.Post(second_path + "/reviews", json{{"verdict", "approve"}}), 201));
+  }
+  HttpResult merged;
+  ASSERT_TRUE(Eventually(
+      [&] {  // 409 until its checks are in
+        merged = admin.Post(second_path + "/merge", json::object());
+        return merged.status == 200;
+      },
+      30000))
+      << merged.body;
+  ASSERT_TRUE(Eventually(
+      [&] {
+        list = admin.Get("/api/v1/analyses").json();
+        for (const auto& item : list["items"]) {
+          const json latest = item.value("latest", json::object());
+          if (latest.value("state", "") != "done" || latest.value("dataset_revision", 0) != 2)
+            return false;
+        }
+        return true;
+      },
+      30000))
+      << list.dump();
+  auto third =
+      admin.Post("/api/v1/proposals", json{{"kind", "add"},
+                                           {"agreement", NewAgreement(UniqueName("builtin"))},
+                                           {"rationale", "third"}});
+  ASSERT_EQ(third.status, 201) << third.body;
+  const std::string third_path =
+      "/api/v1/proposals/" + std::to_string(third.json()["id"].get<int64_t>());
+  json third_view;
+  ASSERT_TRUE(Eventually(
+      [&] {
+        third_view = admin.Get(third_path).json();
+        return third_view["impact"].value("impact", json::object()).value("status", "") == "done";
+      },
+      30000))
+      << third_view.dump();
+  const json& before_merge = second_view["impact"]["impact"]["result"]["coverage"]["before"];
+  const json& after_merge = third_view["impact"]["impact"]["result"]["coverage"]["before"];
+  EXPECT_FALSE(after_merge.is_null()) << third_view["impact"].dump();
+  EXPECT_NE(after_merge, before_merge)
+      << "the impact after the merge compared against the old baseline";
+  EXPECT_EQ(third_view["impact"]["impact"]["result"]["computation"].value("trend", ""),
+            "baseline state");
 }
 
 // ---- with workers the test starts and kills ------------------------------------

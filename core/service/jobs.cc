@@ -217,6 +217,47 @@ AnswerPtr Jobs::CodebookText() const {
   return codebook_text_;
 }
 
+Result<std::shared_ptr<const Jobs::ProposalPart>> Jobs::ProposalInput(
+    const store::Reader& r, const Job& job, int64_t dataset_revision) const {
+  const auto key =
+      std::make_tuple(job.proposal, job.revision, job.dataset_revision, dataset_revision);
+  {
+    std::lock_guard lk(cache_mu_);
+    if (auto it = proposal_parts_.find(key); it != proposal_parts_.end()) return it->second;
+  }
+  NB_ASSIGN_OR_RETURN(auto head, store::LoadProposalHead(r, job.proposal));
+  if (!head)
+    return Status::NotFound("proposal " + std::to_string(job.proposal) + " does not exist");
+  const domain::Proposal& p = head->proposal;
+  NB_ASSIGN_OR_RETURN(auto rev,
+                      store::LoadProposalRevision(r, job.proposal, static_cast<int>(job.revision)));
+  if (!rev)
+    return Status::NotFound("proposal revision " + std::to_string(job.revision) +
+                            " does not exist");
+  auto part = std::make_shared<ProposalPart>();
+  part->proposal =
+      domain::Dump(Json{{"id", p.id},
+                        {"kind", domain::KindName(p.kind)},
+                        {"revision", rev->number},
+                        {"agreement_id", p.agreement_id},
+                        {"base_revision", rev->base_revision},
+                        {"base_dataset_revision", job.dataset_revision},
+                        {"rationale", rev->rationale},
+                        {"record", rev->proposed ? domain::ToJson(*rev->proposed) : Json()}});
+  NB_ASSIGN_OR_RETURN(auto current, store::LoadAgreement(r, p.agreement_id));
+  part->current = domain::Dump(current && !current->retired ? domain::ToJson(*current) : Json());
+  // A revision's records never change, but `current` is the agreement now:
+  // kept only if no merge landed while it was read (reads are not a snapshot).
+  NB_ASSIGN_OR_RETURN(int64_t after, store::DatasetRevision(r));
+  if (after == dataset_revision) {
+    std::lock_guard lk(cache_mu_);
+    proposal_parts_[key] = part;
+    while (proposal_parts_.size() > 64)
+      proposal_parts_.erase(proposal_parts_.begin());  // oldest proposals first
+  }
+  return std::shared_ptr<const ProposalPart>(std::move(part));
+}
+
 Result<AnswerPtr> Jobs::BaselineText(const store::Reader& r, int64_t dataset_revision) const {
   // Which results are the latest is cheap to find (an index seek and a job
   // record); only reading them is not. A done job's result never changes, so
@@ -278,36 +319,20 @@ Result<JobInput> Jobs::BuildInput(const Job& job) const {
           {"config", plugin_config}};
   std::shared_ptr<const DatasetDoc> dataset;
   if (job.scope == JobScope::kProposal) {
-    NB_ASSIGN_OR_RETURN(auto head, store::LoadProposalHead(r, job.proposal));
-    if (!head) return Status::NotFound("proposal " + std::to_string(job.proposal) + " does not exist");
-    const domain::Proposal* p = &head->proposal;
-    NB_ASSIGN_OR_RETURN(
-        auto whole, store::LoadProposalRevision(r, job.proposal, static_cast<int>(job.revision)));
-    if (!whole)
-      return Status::NotFound("proposal revision " + std::to_string(job.revision) +
-                              " does not exist");
-    const domain::ProposalRevision* rev = &*whole;
-    in["proposal"] = Json{{"id", p->id},
-                          {"kind", domain::KindName(p->kind)},
-                          {"revision", rev->number},
-                          {"agreement_id", p->agreement_id},
-                          {"base_revision", rev->base_revision},
-                          {"base_dataset_revision", job.dataset_revision},
-                          {"rationale", rev->rationale},
-                          {"record", rev->proposed ? domain::ToJson(*rev->proposed) : Json()}};
-    NB_ASSIGN_OR_RETURN(auto current, store::LoadAgreement(r, p->agreement_id));
-    in["current"] = current && !current->retired ? domain::ToJson(*current) : Json();
     NB_ASSIGN_OR_RETURN(int64_t now_rev, store::DatasetRevision(r));
+    NB_ASSIGN_OR_RETURN(auto part, ProposalInput(r, job, now_rev));
+    const domain::JsonMember own_members[] = {{"proposal", part->proposal},
+                                              {"current", part->current}};
     if (job.kind == "check") {
       NB_ASSIGN_OR_RETURN(dataset, DatasetDocument(r, now_rev, false));
-    } else {
-      in["scope"] = "proposal";
-      NB_ASSIGN_OR_RETURN(dataset, DatasetDocument(r, now_rev, true));
-      NB_ASSIGN_OR_RETURN(auto baseline, BaselineText(r, now_rev));
-      return JobInput{domain::Dump(in),
-                      {{"codebook", codebook}, {"dataset", dataset->text}, {"baseline", baseline}}};
+      return JobInput{domain::WithMembers(domain::Dump(in), own_members),
+                      {{"codebook", codebook}, {"dataset", dataset->text}}};
     }
-    return JobInput{domain::Dump(in), {{"codebook", codebook}, {"dataset", dataset->text}}};
+    in["scope"] = "proposal";
+    NB_ASSIGN_OR_RETURN(dataset, DatasetDocument(r, now_rev, true));
+    NB_ASSIGN_OR_RETURN(auto baseline, BaselineText(r, now_rev));
+    return JobInput{domain::WithMembers(domain::Dump(in), own_members),
+                    {{"codebook", codebook}, {"dataset", dataset->text}, {"baseline", baseline}}};
   }
   in["scope"] = "dataset";
   NB_ASSIGN_OR_RETURN(dataset, DatasetDocument(r, job.dataset_revision, true));

@@ -16,6 +16,7 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "domain/job.h"
@@ -107,6 +108,18 @@ class Jobs {
   Result<Json> ReadDatasetDocument(const store::Reader& r, int64_t revision, int64_t current, bool full) const;
   // The codebook in force as JSON text, made once per codebook.
   AnswerPtr CodebookText() const;
+  // The `proposal` and `current` members of a proposal job's input, as JSON
+  // text. Every job of a proposal revision (four checks and an impact by
+  // default) has the same ones while the dataset stays at one revision, so
+  // the last few are kept instead of parsing the proposal's records and
+  // writing them out again for each job.
+  struct ProposalPart {
+    std::string proposal;
+    std::string current;
+  };
+  Result<std::shared_ptr<const ProposalPart>> ProposalInput(const store::Reader& r,
+                                                            const domain::Job& job,
+                                                            int64_t dataset_revision) const;
   // What an impact job compares against: the latest stored result of each
   // dataset analysis up to `dataset_revision`, as one JSON object's text.
   // Kept while the same results are the latest (a newer analysis finishing
@@ -123,6 +136,11 @@ class Jobs {
   // The codebook the text was made from: held, so its address is not reused.
   mutable std::shared_ptr<const domain::Codebook> codebook_of_text_;  // GUARDED_BY(cache_mu_)
   mutable AnswerPtr codebook_text_;                                   // GUARDED_BY(cache_mu_)
+  // By proposal, revision, the job's base dataset revision and the dataset
+  // revision read; the newest few.
+  mutable std::map<std::tuple<int64_t, int64_t, int64_t, int64_t>,
+                   std::shared_ptr<const ProposalPart>>
+      proposal_parts_;  // GUARDED_BY(cache_mu_)
   // Which results the baseline text was made from (job, state, dispatch, time).
   mutable std::string baseline_key_;  // GUARDED_BY(cache_mu_)
   mutable AnswerPtr baseline_text_;   // GUARDED_BY(cache_mu_)

@@ -434,7 +434,10 @@ TEST_F(ExternalWorkersTest, ADrainingWorkerFinishesItsJobThenLeaves) {
   const int64_t p = Propose(admin, "sleep:800");
   ASSERT_TRUE(Eventually([&] { return Job(admin, p).value("state", "") == "running"; }));
   EXPECT_EQ(w->Terminate(10000), 0) << w->output();
-  EXPECT_TRUE(CheckIs(admin, p, "passed")) << Job(admin, p).dump();
+  // The worker sent its result before it exited; the core may still be
+  // committing it when the exit is seen here.
+  EXPECT_TRUE(Eventually([&] { return CheckIs(admin, p, "passed"); }, 10000))
+      << Job(admin, p).dump();
   EXPECT_TRUE(Eventually([&] { return Workers(admin)["items"].empty(); })) << Workers(admin).dump();
 }
 

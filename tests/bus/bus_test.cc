@@ -264,22 +264,33 @@ TEST(BuiltinPlugins, SeedAnalysesAndAProposalsChecksRunEndToEnd) {
   EXPECT_TRUE(view["impact"]["impact"]["result"].is_object());
   // The impact started from the analyses' stored states. A second proposal's
   // impact gets the same baseline (made once, then kept) and starts from it too.
-  auto second =
-      admin.Post("/api/v1/proposals", json{{"kind", "add"},
-                                           {"agreement", NewAgreement(UniqueName("builtin"))},
-                                           {"rationale", "second"}});
-  ASSERT_EQ(second.status, 201) << second.body;
-  const std::string second_path =
-      "/api/v1/proposals/" + std::to_string(second.json()["id"].get<int64_t>());
-  json second_view;
-  ASSERT_TRUE(Eventually(
-      [&] {
-        second_view = admin.Get(second_path).json();
-        return second_view["impact"].value("impact", json::object()).value("status", "") == "done";
-      },
-      30000))
-      << second_view.dump();
-  for (const json* v : {&view, &second_view})
+  // A new "add" proposal once its impact is done: its path and view (empty
+  // after a failure, which is reported).
+  auto proposed_with_impact = [&](const std::string& rationale) -> std::pair<std::string, json> {
+    auto r =
+        admin.Post("/api/v1/proposals", json{{"kind", "add"},
+                                             {"agreement", NewAgreement(UniqueName("builtin"))},
+                                             {"rationale", rationale}});
+    if (r.status != 201) {
+      ADD_FAILURE() << r.body;
+      return {};
+    }
+    const std::string at = "/api/v1/proposals/" + std::to_string(r.json()["id"].get<int64_t>());
+    json v;
+    if (!Eventually(
+            [&] {
+              v = admin.Get(at).json();
+              return v["impact"].value("impact", json::object()).value("status", "") == "done";
+            },
+            30000)) {
+      ADD_FAILURE() << v.dump();
+      return {};
+    }
+    return {at, v};
+  };
+  const auto [second_path, second_view] = proposed_with_impact("second");
+  ASSERT_FALSE(second_path.empty());
+  for (const json* v : std::initializer_list<const json*>{&view, &second_view})
     for (const char* analysis : {"element-frequency", "trend", "co-occurrence"})
       EXPECT_EQ((*v)["impact"]["impact"]["result"]["computation"].value(analysis, ""),
                 "baseline state")
@@ -311,21 +322,8 @@ TEST(BuiltinPlugins, SeedAnalysesAndAProposalsChecksRunEndToEnd) {
       },
       30000))
       << list.dump();
-  auto third =
-      admin.Post("/api/v1/proposals", json{{"kind", "add"},
-                                           {"agreement", NewAgreement(UniqueName("builtin"))},
-                                           {"rationale", "third"}});
-  ASSERT_EQ(third.status, 201) << third.body;
-  const std::string third_path =
-      "/api/v1/proposals/" + std::to_string(third.json()["id"].get<int64_t>());
-  json third_view;
-  ASSERT_TRUE(Eventually(
-      [&] {
-        third_view = admin.Get(third_path).json();
-        return third_view["impact"].value("impact", json::object()).value("status", "") == "done";
-      },
-      30000))
-      << third_view.dump();
+  const auto [third_path, third_view] = proposed_with_impact("third");
+  ASSERT_FALSE(third_path.empty());
   const json& before_merge = second_view["impact"]["impact"]["result"]["coverage"]["before"];
   const json& after_merge = third_view["impact"]["impact"]["result"]["coverage"]["before"];
   EXPECT_FALSE(after_merge.is_null()) << third_view["impact"].dump();
